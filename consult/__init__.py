@@ -1,0 +1,47 @@
+"""consult: idea challenges for a city, in German and English."""
+
+import os
+
+from flask import Flask
+
+from . import config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application: defaults, then instance/config.py, then CONSULT_* variables.
+
+    ``overrides`` come last (tests). Migrations never run here: see the Procfile.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CONSULT")
+    if overrides:
+        app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    config.finalize(app)
+
+    from . import cli, errors, i18n, jobs, models, security  # noqa: F401 (models: schema)
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    jobs.init_app(app)
+    cli.init_app(app)
+    from .permissions import ROLE_LABELS
+
+    app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+
+    from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
+    from .pages.views import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+    return app

@@ -1,0 +1,86 @@
+"""Accounts, their roles, and the single-use record of consumed links."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..dbtypes import UTCDateTime
+from ..extensions import db
+
+# "citizen" is granted when the e-mail address is verified; staff may revoke it.
+ROLES = ("citizen", "moderator", "juror", "staff", "press")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lower-cased; NULL once the account is deleted, which frees the address.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    pseudonym: Mapped[str | None] = mapped_column(String(40))
+    # Case- and width-folded pseudonym: "Anna" and "ANNA" cannot both exist.
+    pseudonym_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    locale: Mapped[str] = mapped_column(String(5), default="de")
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the login id: bumping it ends every session and remember-me cookie.
+    session_version: Mapped[int] = mapped_column(default=1)
+
+    role_grants: Mapped[list["RoleGrant"]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        foreign_keys="RoleGrant.user_id",
+        lazy="selectin",
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def roles(self) -> set[str]:
+        return {grant.role for grant in self.role_grants}
+
+    def has_role(self, role: str) -> bool:
+        """Citizens must also be verified; every other role is what staff granted."""
+        if not self.is_active or role not in self.roles:
+            return False
+        return role != "citizen" or self.is_verified
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class RoleGrant(db.Model):
+    __tablename__ = "role_grants"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    user: Mapped[User] = relationship(back_populates="role_grants", foreign_keys=[user_id])
+
+
+class UsedToken(db.Model):
+    """A consumed e-mail link. The primary key makes a second use fail in the database."""
+
+    __tablename__ = "used_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+

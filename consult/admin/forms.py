@@ -1,0 +1,12 @@
+"""Forms of the staff area."""
+
+from wtforms import HiddenField, SelectField
+
+from ..accounts.models import ROLES
+from ..forms import FlaskForm, required
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(choices=[(role, role) for role in ROLES], validators=[required()])
+    # "grant" or "revoke": which button was pressed.
+    change = HiddenField(validators=[required()])

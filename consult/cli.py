@@ -1,0 +1,71 @@
+"""Command-line commands: ``flask users``, ``flask demo``, ``flask jobs``."""
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+users_cli = AppGroup("users", help="Manage accounts.")
+demo_cli = AppGroup("demo", help="Demo data for trying consult out.")
+jobs_cli = AppGroup("jobs", help="Background jobs.")
+
+
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (for scripts) instead of asking.",
+)
+def create_admin_command(email: str, password_stdin: bool) -> None:
+    """Create the first staff account (or make an existing account staff)."""
+    from .accounts.services import create_admin
+    from .errors import UserError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_admin(email, password)
+    except UserError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Staff account {user.email} is ready (id {user.id}).")
+
+
+@demo_cli.command("seed")
+def seed_command() -> None:
+    """Create a demo city with one account per role (idempotent) and print the logins."""
+    from .demo import seed_demo
+
+    logins = seed_demo()
+    base = current_app.config["PUBLIC_URL"]
+    click.echo(f"\nDemo city {current_app.config['CITY_NAME']} is ready at {base}\n")
+    click.echo(f"{'role':<10} {'e-mail':<28} password")
+    for role, email, password in logins:
+        click.echo(f"{role:<10} {email:<28} {password}")
+    click.echo("")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst: bool) -> None:
+    """Run an RQ worker inside the app; it also relays jobs that waited for Redis."""
+    from .jobs import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst)
+
+
+@jobs_cli.command("relay")
+def relay_command() -> None:
+    """Hand jobs that are still in the outbox to RQ (or run them inline without Redis)."""
+    from .jobs import relay_pending
+
+    click.echo(f"{relay_pending()} job(s) handed over.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(jobs_cli)

@@ -1,0 +1,100 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``CONSULT_*`` variables.
+
+The defaults are the safe production values; the development run command writes an
+``instance/config.py`` that relaxes what only makes sense on a laptop (plain-HTTP cookies).
+"""
+
+import os
+from datetime import timedelta
+
+
+class Defaults:
+    # Must come from instance/config.py or CONSULT_SECRET_KEY; create_app refuses to start without.
+    SECRET_KEY = None
+    # None means "SQLite file in the instance folder" (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # None: jobs run inline after the commit; set it to use RQ workers.
+    REDIS_URL = None
+    RQ_QUEUE = "consult"
+
+    # Public base URL, used for links in mails sent by workers outside any request.
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    CITY_NAME = "Dortmund"
+    # Contact data for the imprint, privacy policy and accessibility statement.
+    OPERATOR_NAME = "Stadt Dortmund"
+    OPERATOR_ADDRESS = "Friedensplatz 1, 44135 Dortmund"
+    OPERATOR_REPRESENTATIVE = "Der Oberbürgermeister"
+    CONTACT_EMAIL = "beteiligung@example.org"
+    CONTACT_PHONE = "+49 231 0000000"
+    DATA_PROTECTION_OFFICER_EMAIL = "datenschutz@example.org"
+    ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@example.org"
+    ENFORCEMENT_BODY = "Ombudsstelle für barrierefreie Informationstechnik des Landes NRW"
+
+    # Mail: SMTP when MAIL_SERVER is set, else files under MAIL_DIR (instance/mail).
+    MAIL_SERVER = None
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SENDER = "consult <noreply@example.org>"
+    MAIL_DIR = None
+
+    # Security.
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "consult_session"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
+    PROXY_COUNT = 0
+    # "standard" in production; tests use "cheap" so the suite stays fast.
+    PASSWORD_HASHING = "standard"
+
+    # Login throttling: failures per e-mail address and per client address in a window.
+    LOGIN_FAILURES_PER_ACCOUNT = 10
+    LOGIN_FAILURES_PER_ADDRESS = 100
+    LOGIN_THROTTLE_WINDOW = 15 * 60
+
+    # Link lifetimes in seconds.
+    VERIFY_LINK_MAX_AGE = 48 * 3600
+    RESET_LINK_MAX_AGE = 3600
+
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations"
+    )
+
+
+def finalize(app):
+    """Fill in defaults that depend on the instance folder and refuse unsafe setups."""
+    cfg = app.config
+    if not cfg.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY is not set: put it in instance/config.py or CONSULT_SECRET_KEY "
+            "(`make run` writes a development one)."
+        )
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "consult.sqlite"
+        )
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    # Heroku-style URLs say postgres://; we use psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len(prefix):]
+    if not cfg.get("MAIL_DIR"):
+        cfg["MAIL_DIR"] = os.path.join(app.instance_path, "mail")
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite has no pool to pre-ping and is used by one process at a time.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            k: v for k, v in cfg["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_pre_ping"
+        }

@@ -1,0 +1,105 @@
+"""Everything about languages: which locale a request gets, and the translation helpers.
+
+All user-visible text goes through the helpers exported here; English is the source
+language and German the default locale.
+"""
+
+from urllib.parse import urlencode
+
+from flask import Flask, redirect, request
+from flask_babel import force_locale, format_datetime, get_locale, gettext, lazy_gettext, ngettext
+from flask_login import current_user
+
+from .extensions import babel
+
+SUPPORTED_LOCALES = ("de", "en")
+DEFAULT_LOCALE = "de"
+LANG_COOKIE = "consult_lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+_ = gettext
+_l = lazy_gettext
+
+__all__ = [
+    "_",
+    "_l",
+    "ngettext",
+    "force_locale",
+    "format_datetime",
+    "get_locale",
+    "SUPPORTED_LOCALES",
+    "select_locale",
+]
+
+
+def select_locale() -> str:
+    """User setting, then explicit choice (cookie), then Accept-Language, then German."""
+    if current_user and current_user.is_authenticated:
+        locale = getattr(current_user, "locale", None)
+        if locale in SUPPORTED_LOCALES:
+            return locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in SUPPORTED_LOCALES:
+        return cookie
+    return request.accept_languages.best_match(SUPPORTED_LOCALES, default=DEFAULT_LOCALE)
+
+
+def current_locale() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def set_language_cookie(response, locale: str):
+    """Remember an explicit language choice; an essential cookie, so no consent needed."""
+    from flask import current_app
+
+    response.set_cookie(
+        LANG_COOKIE,
+        locale,
+        max_age=LANG_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+def _handle_lang_parameter():
+    """``?lang=en`` on any GET: remember the choice and redirect to the clean URL.
+
+    The redirect keeps one URL per page (good for caches and shared links); an unknown
+    language is ignored, so the page falls back to the usual choice.
+    """
+    if request.method != "GET" or "lang" not in request.args:
+        return None
+    chosen = request.args.get("lang", "")
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    target = request.path + ("?" + urlencode(rest) if rest else "")
+    response = redirect(target, code=303)
+    if chosen in SUPPORTED_LOCALES:
+        set_language_cookie(response, chosen)
+    return response
+
+
+def language_switch_url(locale: str) -> str:
+    """The current page's URL asking for ``locale`` (used by the language switcher)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    args.append(("lang", locale))
+    return request.path + "?" + urlencode(args)
+
+
+def format_local(dt, fmt: str = "medium") -> str:
+    """A UTC datetime shown in Europe/Berlin, formatted for the current locale."""
+    return format_datetime(dt, fmt) if dt else ""
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_handle_lang_parameter)
+    app.jinja_env.globals.update(
+        current_locale=current_locale,
+        language_switch_url=language_switch_url,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        SUPPORTED_LOCALES=SUPPORTED_LOCALES,
+    )
+    app.jinja_env.filters["local_datetime"] = format_local

@@ -1,0 +1,7 @@
+"""Imports every model module, so the metadata (and Alembic) sees the whole schema."""
+
+from .accounts.models import RoleGrant, UsedToken, User  # noqa: F401
+from .audit.models import AuditEntry  # noqa: F401
+from .districts import District  # noqa: F401
+from .jobs import Outbox  # noqa: F401
+from .ratelimit import RateLimitCounter  # noqa: F401

@@ -1,0 +1,92 @@
+"""Fixed-window rate limits shared by all processes: in Redis, or in the database without it.
+
+Used for login throttling now and for voting abuse limits later. When Redis is configured
+but down, the database takes over so that requests keep working.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import request
+from sqlalchemy import String, delete
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.exceptions import TooManyRequests
+
+from .clock import now
+from .dbtypes import UTCDateTime
+from .extensions import db, get_redis
+
+log = logging.getLogger(__name__)
+
+
+class RateLimitCounter(db.Model):
+    """Fixed-window counters, used when no Redis is configured (or it is down)."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+def client_address() -> str:
+    """The client's address as seen through the configured proxies (see PROXY_COUNT)."""
+    return request.remote_addr or "unknown"
+
+
+def retry_after(key: str, limit: int, window: int) -> int | None:
+    """Seconds until ``key`` may act again, or None when it is under ``limit``."""
+    redis = get_redis()
+    if redis is not None:
+        try:
+            count = int(redis.get(f"rl:{key}") or 0)
+            if count < limit:
+                return None
+            return max(1, int(redis.ttl(f"rl:{key}")))
+        except Exception as exc:
+            log.warning("rate limit via Redis failed, using the database: %s", exc)
+    row = db.session.get(RateLimitCounter, key)
+    if row is None or row.count < limit:
+        return None
+    remaining = int((row.window_start + timedelta(seconds=window) - now()).total_seconds())
+    return remaining if remaining > 0 else None
+
+
+def hit(key: str, window: int) -> None:
+    """Count one event for ``key`` in the current window (commits on the database path)."""
+    redis = get_redis()
+    if redis is not None:
+        try:
+            pipe = redis.pipeline()
+            pipe.incr(f"rl:{key}")
+            pipe.expire(f"rl:{key}", window, nx=True)
+            pipe.execute()
+            return
+        except Exception as exc:
+            log.warning("rate limit via Redis failed, using the database: %s", exc)
+    t = now()
+    row = db.session.get(RateLimitCounter, key)
+    if row is None:
+        row = RateLimitCounter(key=key, window_start=t, count=0)
+        db.session.add(row)
+    elif row.window_start + timedelta(seconds=window) <= t:
+        row.window_start, row.count = t, 0
+    row.count += 1
+    db.session.commit()
+
+
+def reset(key: str) -> None:
+    """Forget the events of ``key`` (after a successful login)."""
+    redis = get_redis()
+    if redis is not None:
+        try:
+            redis.delete(f"rl:{key}")
+        except Exception as exc:
+            log.warning("rate limit reset via Redis failed: %s", exc)
+    db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
+    db.session.commit()
+
+
+def too_many(seconds: int, message: str) -> TooManyRequests:
+    """A 429 with Retry-After and a message in the user's language."""
+    return TooManyRequests(description=message, retry_after=seconds)
