@@ -1,10 +1,14 @@
 """consult: idea challenges for a city, in German and English."""
 
-import os
+from __future__ import annotations
 
-from flask import Flask
+import os
+from typing import TYPE_CHECKING
 
 from . import config
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -12,6 +16,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     ``overrides`` come last (tests). Migrations never run here: see the Procfile.
     """
+    # Imported here so that ``python3 -m consult`` can bootstrap with nothing but Python.
+    from flask import Flask
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config.Defaults)
     app.config.from_pyfile("config.py", silent=True)

@@ -27,7 +27,13 @@ DORTMUND_DISTRICTS = [
 # Fixed, printed demo logins: this data is for trying consult on a laptop, never production.
 DEMO_ACCOUNTS = [
     ("citizen", "buergerin@demo.example", "Bürgerin Anna", "demo-citizen-2026", ["citizen"]),
-    ("moderator", "moderation@demo.example", "Moderation", "demo-moderator-2026", ["citizen", "moderator"]),
+    (
+        "moderator",
+        "moderation@demo.example",
+        "Moderation",
+        "demo-moderator-2026",
+        ["citizen", "moderator"],
+    ),
     ("juror", "jury@demo.example", "Jurorin Berg", "demo-juror-2026", ["citizen", "juror"]),
     ("staff", "team@demo.example", "KoSI-Lab Team", "demo-staff-2026", ["citizen", "staff"]),
     ("press", "presse@demo.example", "Pressestelle", "demo-press-2026", ["citizen", "press"]),
@@ -45,8 +51,14 @@ def seed_demo() -> list[tuple[str, str, str]]:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             name, key = clean_pseudonym(pseudonym)
-            user = User(email=email, pseudonym=name, pseudonym_key=key, locale="de",
-                        email_verified_at=now(), privacy_consent_at=now())
+            user = User(
+                email=email,
+                pseudonym=name,
+                pseudonym_key=key,
+                locale="de",
+                email_verified_at=now(),
+                privacy_consent_at=now(),
+            )
             db.session.add(user)
         user.password_hash = hash_password(password)
         for role in roles:

@@ -54,12 +54,13 @@ def consent_field(label) -> BooleanField:
     return BooleanField(label, validators=[DataRequired(message=_l("Please agree to continue."))])
 
 
-
 def show_error(form: FlaskForm, error) -> None:
     """Attach a service's UserError to its field, or to the form as a whole."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
-        field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
+        field.errors = (
+            [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
+        )
     else:
         form.form_errors.append(error.message)
 

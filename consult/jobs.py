@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import JSON, String, Text, event, or_, select, update
+from sqlalchemy import JSON, String, Text, delete, event, or_, select, update
 from sqlalchemy import inspect as orm_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -33,6 +33,7 @@ REDISPATCH_AFTER = timedelta(minutes=15)
 # A job that was never dispatched (Redis was down) is relayed after this grace period.
 RELAY_GRACE = timedelta(seconds=5)
 MAX_ATTEMPTS = 8
+KEEP_DONE = timedelta(days=7)
 
 
 class Outbox(db.Model):
@@ -99,9 +100,7 @@ def dispatch(ids: list[int]) -> None:
         log.warning("Redis unavailable, %d job(s) wait in the outbox: %s", len(ids), exc)
         return
     with db.engine.begin() as conn:
-        conn.execute(
-            update(Outbox).where(Outbox.id.in_(ids)).values(dispatched_at=now())
-        )
+        conn.execute(update(Outbox).where(Outbox.id.in_(ids)).values(dispatched_at=now()))
 
 
 def _queue(redis):
@@ -161,9 +160,13 @@ def run_outbox(outbox_id: int) -> str:
 
 
 def relay_pending(limit: int = 500) -> int:
-    """Hand over jobs that never reached Redis, or went missing there. Safe to run anywhere."""
-    redis = get_redis()
+    """Hand over jobs that never reached Redis, or went missing there. Safe to run anywhere.
+
+    Also forgets finished jobs after a week: their arguments may hold e-mail addresses.
+    """
     t = now()
+    db.session.execute(delete(Outbox).where(Outbox.done_at < t - KEEP_DONE))
+    db.session.commit()
     rows = db.session.scalars(
         select(Outbox.id)
         .where(
@@ -224,4 +227,3 @@ def send_email(to: str, template: str, locale: str, context: dict) -> None:
     from .mail import send_templated
 
     send_templated(to, template, locale, context)
-

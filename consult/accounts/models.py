@@ -67,7 +67,9 @@ class User(UserMixin, db.Model):
 class RoleGrant(db.Model):
     __tablename__ = "role_grants"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -83,4 +85,3 @@ class UsedToken(db.Model):
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32))
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-

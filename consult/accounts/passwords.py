@@ -19,7 +19,9 @@ MAX_LENGTH = 256
 def _common_passwords() -> frozenset[str]:
     text = files(__package__).joinpath("common_passwords.txt").read_text("utf-8")
     return frozenset(
-        line.strip().casefold() for line in text.splitlines() if line.strip() and not line.startswith("#")
+        line.strip().casefold()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
     )
 
 
@@ -41,7 +43,7 @@ def password_problem(password: str, *personal: str | None) -> str | None:
 
 def _hasher() -> PasswordHasher:
     # The test profile keeps the suite fast; production uses argon2's RFC 9106 low-memory profile.
-    if current_app.config["PASSWORD_HASHING"] == "cheap":
+    if current_app.config["ARGON2_PROFILE"] == "cheapest":
         return PasswordHasher.from_parameters(profiles.CHEAPEST)
     return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 
@@ -58,7 +60,7 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant-effort check: an unknown account costs as much time as a wrong password."""
     hasher = _hasher()
     if stored_hash is None:
-        key = current_app.config["PASSWORD_HASHING"]
+        key = current_app.config["ARGON2_PROFILE"]
         if key not in _DUMMY:
             _DUMMY[key] = hasher.hash("not-a-real-password")
         _check(hasher, _DUMMY[key], password)

@@ -45,7 +45,11 @@ def clean_pseudonym(raw: str) -> tuple[str, str]:
     name = " ".join(unicodedata.normalize("NFC", raw).split())
     if not PSEUDONYM_MIN <= len(name) <= PSEUDONYM_MAX:
         raise UserError(
-            _("Please use between %(min)d and %(max)d characters.", min=PSEUDONYM_MIN, max=PSEUDONYM_MAX),
+            _(
+                "Please use between %(min)d and %(max)d characters.",
+                min=PSEUDONYM_MIN,
+                max=PSEUDONYM_MAX,
+            ),
             field="pseudonym",
         )
     for char in name:
@@ -57,7 +61,9 @@ def clean_pseudonym(raw: str) -> tuple[str, str]:
             field="pseudonym",
         )
     if not any(unicodedata.category(c)[0] in "LN" for c in name):
-        raise UserError(_("Your public name needs at least one letter or digit."), field="pseudonym")
+        raise UserError(
+            _("Your public name needs at least one letter or digit."), field="pseudonym"
+        )
     key = unicodedata.normalize("NFKC", name).casefold()
     return name, key
 
@@ -104,11 +110,18 @@ def register_user(email: str, password: str, pseudonym: str, locale: str) -> Use
     name, key = clean_pseudonym(pseudonym)
     _check_password(password, email, name)
     if _pseudonym_taken(key):
-        raise UserError(_("This public name is already taken. Please choose another."), field="pseudonym")
+        raise UserError(
+            _("This public name is already taken. Please choose another."), field="pseudonym"
+        )
     existing = find_user_by_email(email)
     if existing is not None:
-        _mail(email, "account_exists", existing.locale, login_url=external_url("accounts.login"),
-              reset_url=external_url("accounts.forgot_password"))
+        _mail(
+            email,
+            "account_exists",
+            existing.locale,
+            login_url=external_url("accounts.login"),
+            reset_url=external_url("accounts.forgot_password"),
+        )
         db.session.commit()
         return None
     user = User(
@@ -133,8 +146,13 @@ def register_user(email: str, password: str, pseudonym: str, locale: str) -> Use
 
 def _send_verification(user: User) -> None:
     token = make_token("verify", user.id, e=user.email)
-    _mail(user, "verify_email", user.locale, name=user.pseudonym,
-          url=external_url("accounts.verify_email", token=token))
+    _mail(
+        user,
+        "verify_email",
+        user.locale,
+        name=user.pseudonym,
+        url=external_url("accounts.verify_email", token=token),
+    )
 
 
 def resend_verification(user: User) -> None:
@@ -142,7 +160,12 @@ def resend_verification(user: User) -> None:
     key = f"verify-mail:{user.id}"
     wait = ratelimit.retry_after(key, limit=5, window=3600)
     if wait:
-        raise ratelimit.too_many(wait, _("We have sent several links already. Please check your inbox and spam folder, or try again later."))
+        raise ratelimit.too_many(
+            wait,
+            _(
+                "We have sent several links already. Please check your inbox and spam folder, or try again later."
+            ),
+        )
     ratelimit.hit(key, window=3600)
     _send_verification(user)
     db.session.commit()
@@ -176,15 +199,19 @@ def authenticate(email: str, password: str, address: str) -> User:
     window = cfg["LOGIN_THROTTLE_WINDOW"]
     email_key = "login:" + email.strip().lower()[:254]
     address_key = f"login-addr:{address}"
-    for key, limit in ((email_key, cfg["LOGIN_FAILURES_PER_ACCOUNT"]),
-                       (address_key, cfg["LOGIN_FAILURES_PER_ADDRESS"])):
+    for key, limit in (
+        (email_key, cfg["LOGIN_FAILURES_PER_ACCOUNT"]),
+        (address_key, cfg["LOGIN_FAILURES_PER_ADDRESS"]),
+    ):
         wait = ratelimit.retry_after(key, limit, window)
         if wait:
             minutes = max(1, (wait + 59) // 60)
             raise ratelimit.too_many(
                 wait,
-                _("Too many failed attempts. Please wait %(minutes)d minutes or reset your password.",
-                  minutes=minutes),
+                _(
+                    "Too many failed attempts. Please wait %(minutes)d minutes or reset your password.",
+                    minutes=minutes,
+                ),
             )
     try:
         user = find_user_by_email(normalize_email(email))
@@ -217,8 +244,13 @@ def request_password_reset(email: str) -> None:
         return  # silently: the answer must not differ from an unknown address
     ratelimit.hit(key, window=3600)
     token = make_token("reset", user.id, s=user.session_version)
-    _mail(user, "reset_password", user.locale, name=user.pseudonym,
-          url=external_url("accounts.reset_password", token=token))
+    _mail(
+        user,
+        "reset_password",
+        user.locale,
+        name=user.pseudonym,
+        url=external_url("accounts.reset_password", token=token),
+    )
     db.session.commit()
 
 
@@ -244,8 +276,13 @@ def reset_password(token: str, password: str) -> User:
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.session_version += 1
-    _mail(user, "password_changed", user.locale, name=user.pseudonym,
-          reset_url=external_url("accounts.forgot_password"))
+    _mail(
+        user,
+        "password_changed",
+        user.locale,
+        name=user.pseudonym,
+        reset_url=external_url("accounts.forgot_password"),
+    )
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -264,7 +301,9 @@ def update_profile(user: User, pseudonym: str, locale: str) -> None:
     """Change the public name and the language."""
     name, key = clean_pseudonym(pseudonym)
     if _pseudonym_taken(key, except_user=user):
-        raise UserError(_("This public name is already taken. Please choose another."), field="pseudonym")
+        raise UserError(
+            _("This public name is already taken. Please choose another."), field="pseudonym"
+        )
     user.pseudonym, user.pseudonym_key = name, key
     user.locale = _locale(locale)
     db.session.commit()
@@ -285,8 +324,13 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
         raise UserError(_("This is already your e-mail address."), field="new_email")
     # A taken address gets the same answer, to prevent enumeration; confirming fails later.
     token = make_token("email", user.id, e=new_email, old=user.email)
-    _mail(new_email, "confirm_new_email", user.locale, name=user.pseudonym,
-          url=external_url("accounts.confirm_email_change", token=token))
+    _mail(
+        new_email,
+        "confirm_new_email",
+        user.locale,
+        name=user.pseudonym,
+        url=external_url("accounts.confirm_email_change", token=token),
+    )
     _mail(user, "email_change_requested", user.locale, name=user.pseudonym, new_email=new_email)
     db.session.commit()
 
@@ -321,8 +365,12 @@ def export_user_data(user: User) -> dict:
             "pseudonym": user.pseudonym,
             "language": user.locale,
             "created_at": user.created_at.isoformat(),
-            "email_verified_at": user.email_verified_at.isoformat() if user.email_verified_at else None,
-            "privacy_consent_at": user.privacy_consent_at.isoformat() if user.privacy_consent_at else None,
+            "email_verified_at": user.email_verified_at.isoformat()
+            if user.email_verified_at
+            else None,
+            "privacy_consent_at": user.privacy_consent_at.isoformat()
+            if user.privacy_consent_at
+            else None,
             "roles": sorted(user.roles),
         },
     }
@@ -388,7 +436,9 @@ def search_users(query: str, page: int = 1):
     stmt = select(User).where(User.deleted_at.is_(None)).order_by(User.id.desc())
     query = query.strip()[:254]
     if query:
-        like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = (
+            "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         stmt = stmt.where(
             User.email.like(like, escape="\\") | User.pseudonym_key.like(like, escape="\\")
         )
@@ -408,8 +458,9 @@ def create_admin(email: str, password: str) -> User:
         while _pseudonym_taken(key):
             suffix += 1
             name, key = clean_pseudonym(f"{base}-{suffix}")
-        user = User(email=email, pseudonym=name, pseudonym_key=key, locale="de",
-                    privacy_consent_at=now())
+        user = User(
+            email=email, pseudonym=name, pseudonym_key=key, locale="de", privacy_consent_at=now()
+        )
         db.session.add(user)
     user.password_hash = hash_password(password)
     user.email_verified_at = user.email_verified_at or now()
@@ -420,4 +471,3 @@ def create_admin(email: str, password: str) -> User:
     record_action(None, "account.create_admin", "user", user.id)
     db.session.commit()
     return user
-

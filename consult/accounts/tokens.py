@@ -35,7 +35,9 @@ def read_token(purpose: str, token: str, max_age: int) -> dict:
     except SignatureExpired as exc:
         raise TokenError(_("This link has expired. Please request a new one.")) from exc
     except BadSignature as exc:
-        raise TokenError(_("This link is not valid. Please copy it completely from the e-mail.")) from exc
+        raise TokenError(
+            _("This link is not valid. Please copy it completely from the e-mail.")
+        ) from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("u"), int) or "j" not in payload:
         raise TokenError(_("This link is not valid. Please copy it completely from the e-mail."))
     if db.session.get(UsedToken, payload["j"]) is not None:

@@ -82,14 +82,19 @@ def verify_email(token: str):
         read_token("verify", token, current_app.config["VERIFY_LINK_MAX_AGE"])
         if form.validate_on_submit():
             services.verify_email(token)
-            flash(_("Thank you, your e-mail address is confirmed. You can now take part."), "success")
+            flash(
+                _("Thank you, your e-mail address is confirmed. You can now take part."), "success"
+            )
             target = "accounts.profile" if current_user.is_authenticated else "accounts.login"
             return redirect(url_for(target))
     except (TokenError, UserError) as error:
         return _token_error(error)
-    return render_template("accounts/confirm_link.html", form=form,
-                           title=_("Confirm your e-mail address"),
-                           button=_("Confirm my e-mail address")), form_status(form)
+    return render_template(
+        "accounts/confirm_link.html",
+        form=form,
+        title=_("Confirm your e-mail address"),
+        button=_("Confirm my e-mail address"),
+    ), form_status(form)
 
 
 @bp.post("/verify/resend")
@@ -143,7 +148,9 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
-        return render_template("accounts/check_mail.html", email=form.email.data.strip(), reset=True)
+        return render_template(
+            "accounts/check_mail.html", email=form.email.data.strip(), reset=True
+        )
     return render_template("accounts/forgot_password.html", form=form), form_status(form)
 
 
@@ -197,7 +204,9 @@ def update_profile():
     def action(form):
         services.update_profile(current_user, form.pseudonym.data, form.locale.data)
 
-    response = _profile_action(ProfileForm(), action, _("Your profile has been saved."), "profile_form")
+    response = _profile_action(
+        ProfileForm(), action, _("Your profile has been saved."), "profile_form"
+    )
     if isinstance(response, Response) and response.status_code == 302:
         set_language_cookie(response, current_user.locale)
     return response
@@ -211,7 +220,9 @@ def change_password():
         # The session version changed; log in again here so only *other* sessions end.
         login_user(current_user._get_current_object())
 
-    return _profile_action(ChangePasswordForm(), action, _("Your password has been changed."), "password_form")
+    return _profile_action(
+        ChangePasswordForm(), action, _("Your password has been changed."), "password_form"
+    )
 
 
 @bp.post("/email")
@@ -221,8 +232,11 @@ def change_email():
         services.request_email_change(current_user, form.current_password.data, form.new_email.data)
 
     return _profile_action(
-        ChangeEmailForm(), action,
-        _("We have sent a confirmation link to the new address. Your address changes once you open it."),
+        ChangeEmailForm(),
+        action,
+        _(
+            "We have sent a confirmation link to the new address. Your address changes once you open it."
+        ),
         "email_form",
     )
 
@@ -235,12 +249,17 @@ def confirm_email_change(token: str):
         if form.validate_on_submit():
             services.confirm_email_change(token)
             flash(_("Your new e-mail address is confirmed."), "success")
-            return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
+            return redirect(
+                url_for("accounts.profile" if current_user.is_authenticated else "accounts.login")
+            )
     except (TokenError, UserError) as error:
         return _token_error(error)
-    return render_template("accounts/confirm_link.html", form=form,
-                           title=_("Confirm your new e-mail address"),
-                           button=_("Confirm my new e-mail address")), form_status(form)
+    return render_template(
+        "accounts/confirm_link.html",
+        form=form,
+        title=_("Confirm your new e-mail address"),
+        button=_("Confirm my new e-mail address"),
+    ), form_status(form)
 
 
 @bp.get("/data.json")

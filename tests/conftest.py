@@ -1,0 +1,297 @@
+"""Shared fixtures: every app test runs on SQLite and on PostgreSQL.
+
+The schema is built once per database by the real Alembic migrations (so the tests also
+prove that migrations build it from nothing); between tests all rows are removed.
+Locally a missing PostgreSQL or Redis skips what needs it; with CI=true it is a failure.
+"""
+
+import email
+import os
+import re
+import secrets
+import shutil
+import socket
+import tempfile
+from email import policy
+from pathlib import Path
+
+import psycopg
+import pytest
+from redis import Redis
+from sqlalchemy import text
+
+from consult import create_app
+from consult.extensions import db
+
+PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("CONSULT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        action="append",
+        choices=BACKENDS,
+        help="run app tests only on this database (repeatable); default: both",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db") or list(BACKENDS)
+        metafunc.parametrize("backend", chosen, scope="session")
+
+
+def missing_service(what: str):
+    """A missing service fails the run in CI and skips locally."""
+    if IN_CI:
+        pytest.fail(f"{what} is not available, and CI must not skip it", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
+def _pg_reachable() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory):
+    """A fresh, migrated database for this test session and backend."""
+    if backend == "sqlite":
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+        _migrate(url)
+        yield url
+        return
+    if not _pg_reachable():
+        missing_service("PostgreSQL on 127.0.0.1:5432")
+    name = f"consult_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    _migrate(url)
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(_config(url, tempfile.mkdtemp()))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _config(database_url: str, mail_dir: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-" + "x" * 32,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAIL_DIR": mail_dir,
+        "MAIL_SERVER": None,
+        "REDIS_URL": None,
+        "ARGON2_PROFILE": "cheapest",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "PUBLIC_URL": "http://localhost",
+        **extra,
+    }
+
+
+@pytest.fixture
+def app_config():
+    """Extra settings for the ``app`` fixture; override this fixture in a test module."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    application = create_app(_config(database_url, str(tmp_path / "mail"), **app_config))
+    with application.app_context():
+        yield application
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+# --- HTTP helpers -----------------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Client:
+    """The Flask test client plus CSRF handling, as a browser would get it from a page."""
+
+    def __init__(self, flask_client):
+        self.http = flask_client
+        self._token = None
+
+    def __getattr__(self, name):
+        return getattr(self.http, name)
+
+    def csrf_token(self, page: str = "/account/login") -> str:
+        if self._token is None:
+            html = self.http.get(page).get_data(as_text=True)
+            self._token = _CSRF.search(html).group(1)
+        return self._token
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.http.post(url, data=data, **kwargs)
+
+    def forget_csrf(self) -> None:
+        self._token = None
+
+
+@pytest.fixture
+def client(app):
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def mailbox(app):
+    """The mails written to MAIL_DIR so far, oldest first, as parsed messages."""
+    return Mailbox(Path(app.config["MAIL_DIR"]))
+
+
+class Mailbox:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def messages(self):
+        if not self.folder.exists():
+            return []
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            for path in sorted(self.folder.glob("*.eml"))
+        ]
+
+    def to(self, address: str):
+        return [m for m in self.messages() if m["To"] == address]
+
+    def last_to(self, address: str):
+        found = self.to(address)
+        assert found, f"no mail to {address}"
+        return found[-1]
+
+    @staticmethod
+    def text(message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    @staticmethod
+    def html(message) -> str:
+        return message.get_body(preferencelist=("html",)).get_content()
+
+    def link(self, message, path_part: str) -> str:
+        """The first link in the mail's text whose path contains ``path_part``."""
+        for url in re.findall(r"https?://\S+", self.text(message)):
+            if path_part in url:
+                return url
+        raise AssertionError(f"no link with {path_part} in mail")
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# --- users ------------------------------------------------------------------------------
+
+PASSWORD = "a long and lovely passphrase"
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account directly: verified citizen unless told otherwise."""
+    from consult.accounts.models import RoleGrant, User
+    from consult.accounts.passwords import hash_password
+    from consult.accounts.services import clean_pseudonym
+    from consult.clock import now
+
+    counter = iter(range(1, 10_000))
+
+    def make(
+        email=None,
+        pseudonym=None,
+        roles=("citizen",),
+        verified=True,
+        locale="de",
+        password=PASSWORD,
+    ):
+        n = next(counter)
+        name, key = clean_pseudonym(pseudonym or f"Person {n}")
+        user = User(
+            email=email or f"person{n}@example.org",
+            pseudonym=name,
+            pseudonym_key=key,
+            locale=locale,
+            password_hash=hash_password(password),
+            email_verified_at=now() if verified else None,
+            privacy_consent_at=now(),
+        )
+        user.role_grants = [RoleGrant(role=r) for r in roles]
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log ``user`` in through the real login form."""
+
+    def do_login(user, password=PASSWORD):
+        response = client.post_form("/account/login", {"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        client.forget_csrf()  # login starts a new session, so a new token
+        return response
+
+    return do_login
+
+
+# --- services ---------------------------------------------------------------------------
+
+
+def _redis_reachable(url: str) -> bool:
+    try:
+        return Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis (database 15, emptied before and after the test)."""
+    if not _redis_reachable(REDIS_TEST_URL):
+        missing_service("Redis on 127.0.0.1:6379")
+    client = Redis.from_url(REDIS_TEST_URL)
+    client.flushdb()
+    yield REDIS_TEST_URL
+    client.flushdb()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
