@@ -19,7 +19,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Imported here so that ``python3 -m consult`` can bootstrap with nothing but Python.
     from flask import Flask
 
-    app = Flask(__name__, instance_relative_config=True)
+    # CONSULT_INSTANCE_PATH lets a deployment keep config, SQLite and mail outside the code.
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("CONSULT_INSTANCE_PATH") or None,
+    )
     app.config.from_object(config.Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CONSULT")

@@ -38,10 +38,11 @@ def send_templated(to: str, template: str, locale: str, context: dict) -> None:
     message["To"] = to
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="consult.local")
-    message["Content-Language"] = locale
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # After the body: set_content() drops Content-* headers set before it.
+    message["Content-Language"] = locale
     deliver(message)
 
 

@@ -5,6 +5,7 @@ prove that migrations build it from nothing); between tests all rows are removed
 Locally a missing PostgreSQL or Redis skips what needs it; with CI=true it is a failure.
 """
 
+import contextvars
 import email
 import os
 import re
@@ -20,8 +21,14 @@ import pytest
 from redis import Redis
 from sqlalchemy import text
 
+from flask import has_app_context
+from flask.testing import FlaskClient
+
 from consult import create_app
 from consult.extensions import db
+
+# Tests never read the developer's instance/config.py or SQLite file.
+os.environ["CONSULT_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="consult-instance-")
 
 PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("CONSULT_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -111,9 +118,25 @@ def app_config():
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own context, as in production.
+
+    Otherwise the test's app context (and with it ``g``, the logged-in user and the
+    database session) would be shared by every request of a test. Afterwards the test's
+    own objects are expired, so they show what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():  # not inside a redirect that the client follows
+            db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(database_url, tmp_path, app_config):
     application = create_app(_config(database_url, str(tmp_path / "mail"), **app_config))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         yield application
         db.session.remove()
@@ -152,7 +175,8 @@ class Client:
 
     def csrf_token(self, page: str = "/account/login") -> str:
         if self._token is None:
-            html = self.http.get(page).get_data(as_text=True)
+            # Logged in, the login page redirects to one with the logout form's token.
+            html = self.http.get(page, follow_redirects=True).get_data(as_text=True)
             self._token = _CSRF.search(html).group(1)
         return self._token
 

@@ -1,6 +1,7 @@
 """Forms of the accounts feature."""
 
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from ..forms import (
     FlaskForm,
@@ -12,7 +13,7 @@ from ..forms import (
 )
 from ..i18n import LANGUAGE_NAMES, _l
 
-LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
+LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 
 def pseudonym_field() -> StringField:

@@ -1,12 +1,13 @@
 """Forms of the staff area."""
 
 from wtforms import HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
 
 from ..accounts.models import ROLES
 from ..forms import FlaskForm, required
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(choices=[(role, role) for role in ROLES], validators=[required()])
+    role = SelectField(choices=[SelectChoice(role, role) for role in ROLES], validators=[required()])
     # "grant" or "revoke": which button was pressed.
     change = HiddenField(validators=[required()])

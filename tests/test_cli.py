@@ -1,0 +1,46 @@
+"""The command line: demo data and the first staff account."""
+
+from sqlalchemy import func, select
+
+from consult.accounts.models import User
+from consult.demo import DEMO_ACCOUNTS, DORTMUND_DISTRICTS
+from consult.districts import District
+from consult.extensions import db
+
+
+def test_demo_seed_prints_logins_that_work_and_is_idempotent(app, client):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(args=["demo", "seed"])
+    assert second.exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(District)) == 12
+    assert set(db.session.scalars(select(District.name))) == set(DORTMUND_DISTRICTS)
+    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
+    for role, email, _name, password, roles in DEMO_ACCOUNTS:
+        assert f"{role:<10} {email}" in first.output and password in first.output
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert set(roles) <= user.roles
+        response = client.post_form("/account/login", {"email": email, "password": password})
+        assert response.status_code == 302, role
+        client.post_form("/account/logout")
+        client.forget_csrf()
+
+
+def test_create_admin_reads_the_password_from_stdin(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create-admin", "Chefin@Stadt.example", "--password-stdin"],
+        input="Rathaus am Friedensplatz 1\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "chefin@stadt.example"))
+    assert user.has_role("staff") and user.has_role("citizen") and user.is_verified
+
+
+def test_create_admin_refuses_a_common_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-admin", "a@stadt.example", "--password-stdin"], input="password\n"
+    )
+    assert result.exit_code != 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
