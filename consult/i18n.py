@@ -93,9 +93,16 @@ def format_local(dt, fmt: str = "medium") -> str:
     return format_datetime(dt, fmt) if dt else ""
 
 
+def _vary_on_language(response):
+    """Pages differ by Accept-Language and the language cookie: tell every cache so."""
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(_handle_lang_parameter)
+    app.after_request(_vary_on_language)
     app.jinja_env.globals.update(
         current_locale=current_locale,
         language_switch_url=language_switch_url,

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .i18n import _
@@ -65,6 +66,10 @@ def _set_security_headers(response):
     )
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Pages seen while logged in are personal: no shared cache (or a library PC's
+    # back button) may keep them.
+    if current_user.is_authenticated and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "private, no-store"
     return response
 
 

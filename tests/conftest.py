@@ -18,11 +18,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from redis import Redis
-from sqlalchemy import text
-
 from flask import has_app_context
 from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import text
 
 from consult import create_app
 from consult.extensions import db

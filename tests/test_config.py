@@ -31,4 +31,7 @@ def test_postgres_urls_use_psycopg3(tmp_path, monkeypatch):
 def test_migrations_do_not_run_in_create_app(tmp_path, monkeypatch):
     monkeypatch.setenv("CONSULT_INSTANCE_PATH", str(tmp_path))
     create_app({"SECRET_KEY": "x"})
-    assert not (tmp_path / "consult.sqlite").exists() or (tmp_path / "consult.sqlite").stat().st_size == 0
+    assert (
+        not (tmp_path / "consult.sqlite").exists()
+        or (tmp_path / "consult.sqlite").stat().st_size == 0
+    )

@@ -145,4 +145,6 @@ def test_dates_are_shown_in_berlin_time_for_the_locale(app):
             assert format_local(winter, "short") == "15.01.26, 11:00"
         with force_locale("en"):
             assert "12:00" in format_local(summer, "short")
-            assert "7/1/26" in format_local(summer, "short") or "01/07/2026" in format_local(summer, "short")
+            assert "7/1/26" in format_local(summer, "short") or "01/07/2026" in format_local(
+                summer, "short"
+            )

@@ -94,8 +94,20 @@ def test_finished_jobs_are_forgotten_after_a_week(app):
 
 
 def test_inline_mail_is_written_in_the_recipients_language(app, mailbox):
-    jobs.enqueue(jobs.send_email, "ana@example.org", "reset_password", "en", {"name": "Ana", "url": "http://x/reset/1"})
-    jobs.enqueue(jobs.send_email, "bo@example.org", "reset_password", "de", {"name": "Bo", "url": "http://x/reset/2"})
+    jobs.enqueue(
+        jobs.send_email,
+        "ana@example.org",
+        "reset_password",
+        "en",
+        {"name": "Ana", "url": "http://x/reset/1"},
+    )
+    jobs.enqueue(
+        jobs.send_email,
+        "bo@example.org",
+        "reset_password",
+        "de",
+        {"name": "Bo", "url": "http://x/reset/2"},
+    )
     db.session.commit()
     english, german = mailbox.last_to("ana@example.org"), mailbox.last_to("bo@example.org")
     assert english["Subject"] == "Reset your password"
@@ -131,7 +143,11 @@ def run_worker(app) -> subprocess.CompletedProcess:
     )
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -140,8 +156,13 @@ def run_worker(app) -> subprocess.CompletedProcess:
 def register(client, email="rita@example.org"):
     response = client.post_form(
         "/account/register",
-        {"email": email, "password": "a long and lovely passphrase", "pseudonym": "Rita",
-         "locale": "en", "consent": "y"},
+        {
+            "email": email,
+            "password": "a long and lovely passphrase",
+            "pseudonym": "Rita",
+            "locale": "en",
+            "consent": "y",
+        },
     )
     assert response.status_code == 200
     return response
@@ -162,7 +183,10 @@ def test_mail_job_goes_through_redis_and_a_real_worker(app, client, redis_url, m
     assert "/account/verify/" in mailbox.text(message)
     db.session.expire_all()
     assert db.session.scalar(select(Outbox)).done_at is not None
-    assert "Job OK" in output.stderr + output.stdout or "Successfully completed" in output.stderr + output.stdout
+    assert (
+        "Job OK" in output.stderr + output.stdout
+        or "Successfully completed" in output.stderr + output.stdout
+    )
 
 
 def test_no_mail_is_lost_while_redis_is_down(app, client, redis_url, mailbox):

@@ -9,8 +9,15 @@ from flask import Blueprint, abort
 from consult import create_app
 from consult.security import is_safe_next
 
-PUBLIC_PAGES = ["/", "/imprint", "/privacy", "/accessibility", "/account/login",
-                "/account/register", "/account/forgot-password"]
+PUBLIC_PAGES = [
+    "/",
+    "/imprint",
+    "/privacy",
+    "/accessibility",
+    "/account/login",
+    "/account/register",
+    "/account/forgot-password",
+]
 
 
 def test_security_headers_on_every_page(client):
@@ -33,8 +40,14 @@ def test_hsts_behind_https(client):
 
 
 def test_hsts_through_a_trusted_proxy(database_url, tmp_path):
-    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "PROXY_COUNT": 1, "MAIL_DIR": str(tmp_path)})
+    app = create_app(
+        {
+            "SECRET_KEY": "x" * 32,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PROXY_COUNT": 1,
+            "MAIL_DIR": str(tmp_path),
+        }
+    )
     response = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" in response.headers
 
@@ -50,8 +63,9 @@ def test_pages_have_no_inline_script_style_or_foreign_resources(client):
 
 
 def test_session_cookie_is_httponly_lax_and_secure_by_default(database_url, tmp_path):
-    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "MAIL_DIR": str(tmp_path)})
+    app = create_app(
+        {"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": database_url, "MAIL_DIR": str(tmp_path)}
+    )
     response = app.test_client().get("/account/login")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
@@ -122,3 +136,12 @@ def test_every_error_code_has_a_page(app, client, code):
     body = response.get_data(as_text=True)
     assert '<html lang="en">' in body and f"Error code: {code}" in body
     assert "Traceback" not in body and "ZeroDivisionError" not in body
+
+
+def test_personal_pages_are_private_and_pages_vary_by_language(client, make_user, login):
+    public = client.get("/")
+    assert "private" not in public.headers.get("Cache-Control", "")
+    assert {"Accept-Language", "Cookie"} <= set(public.headers["Vary"].replace(" ", "").split(","))
+    login(make_user())
+    for path in ("/", "/account/profile", "/account/data.json"):
+        assert client.get(path).headers["Cache-Control"] == "private, no-store", path
