@@ -205,9 +205,16 @@ def run_worker(app: Flask, burst: bool = False, relay_every: float = 5.0) -> Non
 
     if not burst:
         threading.Thread(target=relay_loop, name="outbox-relay", daemon=True).start()
+
+    class AppWorker(SimpleWorker):
+        """Runs jobs in this process (no fork), each in a fresh app context and session."""
+
+        def execute_job(self, job, queue):
+            with app.app_context():
+                return super().execute_job(job, queue)
+
     try:
-        # SimpleWorker runs jobs in this process, inside the app; no fork, no shared sockets.
-        SimpleWorker([_queue(redis)], connection=redis).work(burst=burst, with_scheduler=False)
+        AppWorker([_queue(redis)], connection=redis).work(burst=burst, with_scheduler=False)
     finally:
         stop.set()
 
