@@ -6,7 +6,7 @@ language and German the default locale.
 
 from urllib.parse import urlencode
 
-from flask import Flask, redirect, request
+from flask import Flask, has_request_context, redirect, request
 from flask_babel import force_locale, format_datetime, get_locale, gettext, lazy_gettext, ngettext
 from flask_login import current_user
 
@@ -35,6 +35,8 @@ __all__ = [
 
 def select_locale() -> str:
     """User setting, then explicit choice (cookie), then Accept-Language, then German."""
+    if not has_request_context():  # command line and jobs: callers force the locale they need
+        return DEFAULT_LOCALE
     if current_user and current_user.is_authenticated:
         locale = getattr(current_user, "locale", None)
         if locale in SUPPORTED_LOCALES:

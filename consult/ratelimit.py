@@ -4,6 +4,7 @@ Used for login throttling now and for voting abuse limits later. When Redis is c
 but down, the database takes over so that requests keep working.
 """
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -19,14 +20,28 @@ from .extensions import db, get_redis
 log = logging.getLogger(__name__)
 
 
+KEY_LENGTH = 200
+
+
 class RateLimitCounter(db.Model):
     """Fixed-window counters, used when no Redis is configured (or it is down)."""
 
     __tablename__ = "rate_limit_counters"
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(default=0)
+
+
+def _db_key(key: str) -> str:
+    """The key as stored in the table: long keys are shortened by a digest.
+
+    Keys carry user input (a login key holds an address of up to 254 characters), and a
+    value longer than the column is a server error on PostgreSQL.
+    """
+    if len(key) <= KEY_LENGTH:
+        return key
+    return key[:100] + "#" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def client_address() -> str:
@@ -45,7 +60,7 @@ def retry_after(key: str, limit: int, window: int) -> int | None:
             return max(1, int(redis.ttl(f"rl:{key}")))
         except Exception as exc:
             log.warning("rate limit via Redis failed, using the database: %s", exc)
-    row = db.session.get(RateLimitCounter, key)
+    row = db.session.get(RateLimitCounter, _db_key(key))
     if row is None or row.count < limit:
         return None
     remaining = int((row.window_start + timedelta(seconds=window) - now()).total_seconds())
@@ -65,9 +80,9 @@ def hit(key: str, window: int) -> None:
         except Exception as exc:
             log.warning("rate limit via Redis failed, using the database: %s", exc)
     t = now()
-    row = db.session.get(RateLimitCounter, key)
+    row = db.session.get(RateLimitCounter, _db_key(key))
     if row is None:
-        row = RateLimitCounter(key=key, window_start=t, count=0)
+        row = RateLimitCounter(key=_db_key(key), window_start=t, count=0)
         db.session.add(row)
     elif row.window_start + timedelta(seconds=window) <= t:
         row.window_start, row.count = t, 0
@@ -83,7 +98,7 @@ def reset(key: str) -> None:
             redis.delete(f"rl:{key}")
         except Exception as exc:
             log.warning("rate limit reset via Redis failed: %s", exc)
-    db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
+    db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == _db_key(key)))
     db.session.commit()
 
 

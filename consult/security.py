@@ -1,6 +1,6 @@
 """The security baseline applied to every response and every request."""
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, abort, request
 from flask_login import current_user
@@ -25,8 +25,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 # Characters that have no business in form input: NUL, and the replacement character
-# that Werkzeug puts where the bytes were not valid UTF-8.
+# that a decoder puts where the bytes were not valid UTF-8.
 _FORBIDDEN = ("\x00", "\ufffd")
+_URLENCODED = "application/x-www-form-urlencoded"
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -43,8 +44,28 @@ def safe_next(target: str | None, default: str) -> str:
     return target if is_safe_next(target) else default
 
 
+def _is_clean(raw: bytes) -> bool:
+    """Whether URL-encoded bytes decode to UTF-8 text without NUL."""
+    try:
+        text = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text
+
+
 def _reject_malformed_input():
-    """Refuse NUL bytes and invalid UTF-8 anywhere in query or form, before any view runs."""
+    """Refuse NUL bytes and invalid UTF-8 anywhere in query or form, before any view runs.
+
+    Werkzeug 3 re-quotes invalid UTF-8 as literal text ("%FF") and drops a whole form
+    whose raw bytes are not UTF-8, so the raw query and URL-encoded body are checked
+    before anything parses them (this runs ahead of the CSRF check, which reads the form).
+    """
+    raw = [request.query_string]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype == _URLENCODED:
+        # Cached, so that the form is parsed from the same bytes afterwards.
+        raw.append(request.get_data(cache=True))
+    if not all(_is_clean(chunk) for chunk in raw):
+        abort(400, description=_("The form contained characters that are not allowed."))
     values = list(request.args.values())
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         values += list(request.form.values())
@@ -77,5 +98,6 @@ def init_app(app: Flask) -> None:
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    app.before_request(_reject_malformed_input)
+    # First of all before-request hooks: CSRF protection would otherwise parse the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _reject_malformed_input)
     app.after_request(_set_security_headers)

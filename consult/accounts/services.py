@@ -43,7 +43,10 @@ def normalize_email(raw: str) -> str:
 def clean_pseudonym(raw: str) -> tuple[str, str]:
     """The pseudonym as shown and its folded key; UserError when it is not acceptable."""
     name = " ".join(unicodedata.normalize("NFC", raw).split())
-    if not PSEUDONYM_MIN <= len(name) <= PSEUDONYM_MAX:
+    # Also measured after NFKC: one ligature such as U+FDFA expands to 18 characters in
+    # the key, which would overflow pseudonym_key (a server error on PostgreSQL).
+    longest = max(len(name), len(unicodedata.normalize("NFKC", name)))
+    if len(name) < PSEUDONYM_MIN or longest > PSEUDONYM_MAX:
         raise UserError(
             _(
                 "Please use between %(min)d and %(max)d characters.",
@@ -115,14 +118,19 @@ def register_user(email: str, password: str, pseudonym: str, locale: str) -> Use
         )
     existing = find_user_by_email(email)
     if existing is not None:
-        _mail(
-            email,
-            "account_exists",
-            existing.locale,
-            login_url=external_url("accounts.login"),
-            reset_url=external_url("accounts.forgot_password"),
-        )
-        db.session.commit()
+        # Throttled silently, like reset links: otherwise anyone could flood the owner's
+        # inbox by registering the address again and again.
+        key = f"exists-mail:{existing.id}"
+        if not ratelimit.retry_after(key, limit=5, window=3600):
+            ratelimit.hit(key, window=3600)
+            _mail(
+                email,
+                "account_exists",
+                existing.locale,
+                login_url=external_url("accounts.login"),
+                reset_url=external_url("accounts.forgot_password"),
+            )
+            db.session.commit()
         return None
     user = User(
         email=email,
@@ -179,11 +187,18 @@ def verify_email(token: str) -> User:
         db.session.rollback()
         raise UserError(_("This link is not valid. Please copy it completely from the e-mail."))
     if user.email_verified_at is None:
-        user.email_verified_at = now()
-    if "citizen" not in user.roles:
-        user.role_grants.append(RoleGrant(role="citizen"))
+        _mark_verified(user)
     db.session.commit()
     return user
+
+
+def _mark_verified(user: User) -> None:
+    """Verification makes a citizen, once: a later link must not undo a staff revocation."""
+    user.email_verified_at = now()
+    # Staff may have granted "citizen" before verification; a second grant would
+    # violate the primary key of role_grants.
+    if "citizen" not in user.roles:
+        user.role_grants.append(RoleGrant(role="citizen"))
 
 
 # --- logging in -------------------------------------------------------------------------
@@ -197,7 +212,13 @@ def authenticate(email: str, password: str, address: str) -> User:
     """
     cfg = current_app.config
     window = cfg["LOGIN_THROTTLE_WINDOW"]
-    email_key = "login:" + email.strip().lower()[:254]
+    # Keyed by the canonical address: spellings that reach the same account (such as a
+    # full-width domain) must not each get their own allowance of guesses.
+    try:
+        canonical = normalize_email(email)
+    except UserError:
+        canonical = None
+    email_key = "login:" + (canonical or email.strip().lower()[:254])
     address_key = f"login-addr:{address}"
     for key, limit in (
         (email_key, cfg["LOGIN_FAILURES_PER_ACCOUNT"]),
@@ -213,10 +234,7 @@ def authenticate(email: str, password: str, address: str) -> User:
                     minutes=minutes,
                 ),
             )
-    try:
-        user = find_user_by_email(normalize_email(email))
-    except UserError:
-        user = None
+    user = find_user_by_email(canonical) if canonical else None
     if not verify_password(user.password_hash if user else None, password) or not user.is_active:
         ratelimit.hit(email_key, window)
         ratelimit.hit(address_key, window)
@@ -266,8 +284,7 @@ def reset_password(token: str, password: str) -> User:
     _set_password(user, password)
     # Whoever could open the mail controls the address, so it counts as verified.
     if user.email_verified_at is None:
-        user.email_verified_at = now()
-        user.role_grants.append(RoleGrant(role="citizen"))
+        _mark_verified(user)
     db.session.commit()
     ratelimit.reset("login:" + user.email)
     return user
@@ -319,7 +336,11 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
     """Mail a confirmation link to the new address; the old address is told too."""
     if not verify_password(user.password_hash, password):
         raise UserError(_("The current password is not correct."), field="current_password")
-    new_email = normalize_email(new_email)
+    try:
+        new_email = normalize_email(new_email)
+    except UserError as error:
+        # Tied to the form's own field, so the message shows (and is announced) next to it.
+        raise UserError(error.message, field="new_email") from error
     if new_email == user.email:
         raise UserError(_("This is already your e-mail address."), field="new_email")
     # A taken address gets the same answer, to prevent enumeration; confirming fails later.

@@ -3,9 +3,10 @@
 import secrets
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import now
 from ..extensions import db
 from ..i18n import _
 from .models import UsedToken
@@ -19,9 +20,22 @@ class TokenError(Exception):
         self.message = message
 
 
+class _ClockSigner(TimestampSigner):
+    """Stamps and ages links by ``consult.clock``, like every other deadline.
+
+    itsdangerous reads ``time.time()`` itself, so without this link expiry would ignore
+    the application clock (and ``clock.travel()`` could not test it).
+    """
+
+    def get_timestamp(self) -> int:
+        return int(now().timestamp())
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     # The salt separates purposes: a verification link can never reset a password.
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"consult.{purpose}")
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=f"consult.{purpose}", signer=_ClockSigner
+    )
 
 
 def make_token(purpose: str, user_id: int, **data) -> str:
@@ -52,9 +66,12 @@ def consume_token(purpose: str, token: str, max_age: int) -> dict:
     race; the mark commits (or rolls back) together with what the link does.
     """
     payload = read_token(purpose, token, max_age)
+    db.session.add(UsedToken(jti=payload["j"], purpose=purpose))
     try:
-        with db.session.begin_nested():
-            db.session.add(UsedToken(jti=payload["j"], purpose=purpose))
+        # A flush, not a savepoint: with pysqlite, releasing a savepoint that opened the
+        # transaction commits it, so the link was used up even when its action then failed.
+        db.session.flush()
     except IntegrityError as exc:
+        db.session.rollback()
         raise TokenError(_("This link has already been used.")) from exc
     return payload

@@ -137,8 +137,10 @@ def logout():
     form = ActionForm()
     if not form.validate_on_submit():
         return render_error(400)
-    logout_user()
+    # Clear first: logout_user() leaves a note in the session to delete the remember-me
+    # cookie, and clearing afterwards lost it, so that cookie logged the user straight in again.
     session.clear()
+    logout_user()
     flash(_("You have been logged out."), "success")
     return redirect(url_for("pages.home"))
 
@@ -218,7 +220,10 @@ def change_password():
     def action(form):
         services.change_password(current_user, form.current_password.data, form.new_password.data)
         # The session version changed; log in again here so only *other* sessions end.
-        login_user(current_user._get_current_object())
+        # A remember-me cookie on this device holds the old login id: renew it too, or
+        # "stay logged in" would quietly end here as well.
+        cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        login_user(current_user._get_current_object(), remember=cookie in request.cookies)
 
     return _profile_action(
         ChangePasswordForm(), action, _("Your password has been changed."), "password_form"
@@ -283,8 +288,8 @@ def delete_account():
         except UserError as error:
             show_error(form, error)
         else:
-            logout_user()
             session.clear()
+            logout_user()  # after clearing, so that it can delete the remember-me cookie
             flash(_("Your account has been deleted. Thank you for taking part."), "success")
             return redirect(url_for("pages.home"))
     return render_template("accounts/delete.html", form=form), form_status(form)

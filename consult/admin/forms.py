@@ -8,6 +8,8 @@ from ..forms import FlaskForm, required
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(choices=[SelectChoice(role, role) for role in ROLES], validators=[required()])
+    role = SelectField(
+        choices=[SelectChoice(role, role) for role in ROLES], validators=[required()]
+    )
     # "grant" or "revoke": which button was pressed.
     change = HiddenField(validators=[required()])
