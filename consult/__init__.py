@@ -51,9 +51,20 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .challenges.views import bp as challenges_bp
+    from .ideas.views import bp as ideas_bp
+    from .media.views import bp as media_bp
+    from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
 
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(admin_bp)
+    for blueprint in (
+        pages_bp,
+        accounts_bp,
+        admin_bp,
+        challenges_bp,
+        ideas_bp,
+        moderation_bp,
+        media_bp,
+    ):
+        app.register_blueprint(blueprint)
     return app

@@ -234,3 +234,11 @@ def send_email(to: str, template: str, locale: str, context: dict) -> None:
     from .mail import send_templated
 
     send_templated(to, template, locale, context)
+
+
+@job
+def make_thumbnail(image_id: int) -> None:
+    """Render the list-sized version of an uploaded image (idempotent)."""
+    from .media.services import make_thumbnail as render
+
+    render(image_id)

@@ -22,6 +22,9 @@ SUBJECTS = {
     "confirm_new_email": _l("Please confirm your new e-mail address"),
     "email_change_requested": _l("Your e-mail address is being changed"),
     "account_deleted": _l("Your account has been deleted"),
+    "new_comment": _l("New comment on your idea"),
+    "idea_published": _l("Your idea has been published"),
+    "idea_hidden": _l("Your idea has been hidden"),
 }
 
 

@@ -2,6 +2,9 @@
 
 from .accounts.models import RoleGrant, UsedToken, User  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
+from .challenges.models import Category, Challenge  # noqa: F401
 from .districts import District  # noqa: F401
+from .ideas.models import Comment, Idea, Report  # noqa: F401
 from .jobs import Outbox  # noqa: F401
+from .media.models import Image  # noqa: F401
 from .ratelimit import RateLimitCounter  # noqa: F401

@@ -11,6 +11,17 @@ ACTION_LABELS = {
     "role.grant": _l("Role granted"),
     "role.revoke": _l("Role revoked"),
     "account.create_admin": _l("Staff account created from the command line"),
+    "challenge.create": _l("Challenge created"),
+    "challenge.update": _l("Challenge changed"),
+    "challenge.cover": _l("Cover image changed"),
+    "category.create": _l("Category added"),
+    "category.update": _l("Category renamed"),
+    "category.delete": _l("Category removed"),
+    "idea.workshop_entry": _l("Workshop idea entered"),
+    "idea.publish": _l("Idea published"),
+    "idea.hide": _l("Idea hidden"),
+    "comment.hide": _l("Comment hidden"),
+    "report.resolve": _l("Report closed"),
 }
 
 PAGE_SIZE = 50
