@@ -1,13 +1,19 @@
-"""Demo data: the city of Dortmund with its twelve districts and one account per role."""
+"""Demo data: the city of Dortmund, its twelve districts, one account per role, and a
+running challenge with ideas, so that every page has something to show."""
+
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from .accounts.models import RoleGrant, User
 from .accounts.passwords import hash_password
 from .accounts.services import clean_pseudonym
+from .challenges.models import Category, Challenge
 from .clock import now
 from .districts import District
 from .extensions import db
+from .ideas.models import Idea
+from .text import render_markdown
 
 DORTMUND_DISTRICTS = [
     "Innenstadt-West",
@@ -65,5 +71,96 @@ def seed_demo() -> list[tuple[str, str, str]]:
             if role not in user.roles:
                 user.role_grants.append(RoleGrant(role=role))
         logins.append((label, email, password))
+    db.session.flush()
+    _seed_challenge()
     db.session.commit()
     return logins
+
+
+DEMO_CHALLENGE_TITLE = "Wie wird die Innenstadt lebendiger?"
+DEMO_CATEGORIES = [
+    ("Grün & Klima", "Green & climate"),
+    ("Mobilität", "Mobility"),
+    ("Kultur & Begegnung", "Culture & meeting"),
+]
+DEMO_IDEAS = [
+    # (title, body, category index, district, language)
+    (
+        "Schattige Sitzinseln am Westenhellweg",
+        "Bänke mit **Bäumen in Kübeln**, damit man im Sommer verweilen kann.",
+        0,
+        "Innenstadt-West",
+        "de",
+    ),
+    (
+        "Fahrradparkhaus am Hauptbahnhof",
+        "Sicher abstellen, *überdacht*, mit Ladestation für E-Bikes.",
+        1,
+        "Innenstadt-Nord",
+        "de",
+    ),
+    (
+        "Open-air cinema in the Stadtgarten",
+        "Free films on summer evenings, chosen by the neighbourhood.",
+        2,
+        "Innenstadt-West",
+        "en",
+    ),
+    (
+        "Trinkbrunnen an allen Plätzen",
+        "Kostenloses Trinkwasser hilft an heißen Tagen, besonders Älteren.",
+        0,
+        "Innenstadt-Ost",
+        "de",
+    ),
+]
+
+
+def _seed_challenge() -> None:
+    """A challenge whose submission and voting both run, with ideas from the demo citizen."""
+    if db.session.scalar(select(Challenge).where(Challenge.title_de == DEMO_CHALLENGE_TITLE)):
+        return
+    t = now()
+    challenge = Challenge(
+        title_de=DEMO_CHALLENGE_TITLE,
+        title_en="How do we bring the city centre to life?",
+        question_de="Was würde Sie öfter in die Dortmunder Innenstadt locken?",
+        question_en="What would bring you to Dortmund's city centre more often?",
+        description_de="Die Stadt sucht Ideen für Plätze, Wege und Treffpunkte in der City. "
+        "Die besten Ideen werden im KoSI-Lab gemeinsam mit Ihnen erprobt.",
+        description_en="The city is looking for ideas for squares, paths and meeting places in "
+        "the centre. The best ideas will be tried out with you in the KoSI-Lab.",
+        plain_de="Die Stadt fragt: Was wünschen Sie sich für die Innenstadt? "
+        "Schreiben Sie Ihre Idee auf. Stimmen Sie für gute Ideen ab.",
+        submission_opens_at=t - timedelta(days=7),
+        submission_closes_at=t + timedelta(days=14),
+        voting_opens_at=t - timedelta(days=1),
+        voting_closes_at=t + timedelta(days=21),
+        results_at=t + timedelta(days=35),
+        vote_budget=3,
+        moderation="pre",
+    )
+    challenge.categories = [
+        Category(name_de=de, name_en=en, position=i) for i, (de, en) in enumerate(DEMO_CATEGORIES)
+    ]
+    db.session.add(challenge)
+    db.session.flush()
+    author = db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0][1]))
+    districts = {d.name: d for d in db.session.scalars(select(District))}
+    for offset, (title, body, category, district, language) in enumerate(DEMO_IDEAS):
+        published = t - timedelta(days=6 - offset)
+        db.session.add(
+            Idea(
+                challenge_id=challenge.id,
+                author_id=author.id,
+                category_id=challenge.categories[category].id,
+                district_id=districts[district].id,
+                title=title,
+                body=body,
+                body_html=render_markdown(body),
+                language=language,
+                status="published",
+                submitted_at=published,
+                published_at=published,
+            )
+        )

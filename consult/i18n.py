@@ -96,8 +96,12 @@ def format_local(dt, fmt: str = "medium") -> str:
 
 
 def _vary_on_language(response):
-    """Pages differ by Accept-Language and the language cookie: tell every cache so."""
-    response.vary.update(("Accept-Language", "Cookie"))
+    """Pages differ by Accept-Language and the language cookie: tell every cache so.
+
+    Images, styles and scripts are the same in every language and stay shareable.
+    """
+    if response.mimetype in ("text/html", "application/json"):
+        response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 

@@ -25,6 +25,7 @@ SUBJECTS = {
     "new_comment": _l("New comment on your idea"),
     "idea_published": _l("Your idea has been published"),
     "idea_hidden": _l("Your idea has been hidden"),
+    "comment_hidden": _l("Your comment has been hidden"),
 }
 
 

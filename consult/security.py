@@ -5,6 +5,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from flask import Flask, abort, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .i18n import _
 
@@ -94,7 +95,19 @@ def _set_security_headers(response):
     return response
 
 
+class DatabaseInt(IntegerConverter):
+    """``<int:…>`` in every route: only ids a database column can hold, else 404.
+
+    A 300-digit id would otherwise overflow SQLite's integers and end in a 500.
+    """
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseInt
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

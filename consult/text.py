@@ -6,14 +6,39 @@ import nh3
 from markdown_it import MarkdownIt
 
 # CommonMark without raw HTML and without images; tables and strikethrough are allowed.
+# Raw HTML is not parsed at all (html=False), so "<script>" stays visible text.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _markdown.disable(["image", "html_block", "html_inline"])
 _markdown.enable(["table", "strikethrough"])
+
+
+def _is_web_link(url: str) -> bool:
+    # Called with the normalised destination: entities are decoded and control characters
+    # percent-encoded, so "java&#x09;script:" arrives as "java%09script:" and fails here.
+    return url.lower().startswith(("http://", "https://"))
+
+
+# Anything that is not an absolute web address is left as the text the citizen typed,
+# instead of becoming a link without a target.
+_markdown.validateLink = _is_web_link
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "del", "s", "ul", "ol", "li", "blockquote", "code", "pre",
     "h3", "h4", "h5", "h6", "a", "hr", "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
+LINK_REL = "nofollow ugc"
+
+# nh3 is the second line of defence: even if the Markdown renderer ever let something
+# through, only these tags and only absolute http(s) links survive. Relative links are
+# denied as well: "[Konto löschen](/account/delete)" must not look like one of our pages.
+_cleaner = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes={"a": {"href"}},
+    url_schemes={"http", "https"},
+    url_relative="deny",
+    link_rel=LINK_REL,
+)
 
 
 def render_markdown(source: str) -> str:
@@ -27,28 +52,63 @@ def render_markdown(source: str) -> str:
         html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
             f"</h{level}>", f"</h{level + 2}>"
         )
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes={"a": {"href"}, "th": {"align"}, "td": {"align"}},
-        url_schemes={"http", "https"},
-        link_rel="nofollow ugc noopener",
-    )
+    return _cleaner.clean(html)
 
 
-# Characters that change how text is displayed without being visible: bidi overrides
-# and isolates, zero-width joiners and spaces, the byte order mark.
-_INVISIBLE = {
-    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c",
-    "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff", "\u2060",
-}  # fmt: skip
+# Invisible characters that are not format characters (Cf) but show as nothing:
+# Hangul fillers and the Mongolian vowel separator, popular for "blank" names.
+_INVISIBLE_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u180e"}
+# Visible enough to keep: the soft hyphen is ordinary German typography pasted from
+# word processors, and refusing a character nobody can see would leave people stuck.
+_ALLOWED_FORMAT = {"\u00ad"}
+_ZWJ = "\u200d"
+_BLACK_FLAG = "\U0001f3f4"
+
+
+def _is_pictograph(char: str) -> bool:
+    # Emoji are "Symbol, other"; skin tones are modifiers (Sk); U+FE0F asks for emoji style.
+    return unicodedata.category(char) in ("So", "Sk") or char == "\ufe0f"
+
+
+def _emoji_part(value: str, index: int) -> bool:
+    """Whether the format character at ``index`` belongs to an emoji sequence.
+
+    Zero-width joiners build emoji such as 👨‍👩‍👧 (allowed between two pictographs), and
+    tag characters build subdivision flags such as 🏴󠁧󠁢󠁳󠁣󠁴󠁿 (allowed after the black flag).
+    Anywhere else they only hide or reorder text.
+    """
+    char = value[index]
+    if char == _ZWJ:
+        return (
+            0 < index < len(value) - 1
+            and _is_pictograph(value[index - 1])
+            and _is_pictograph(value[index + 1])
+        )
+    if "\U000e0020" <= char <= "\U000e007f":
+        start = index
+        while start > 0 and "\U000e0020" <= value[start - 1] <= "\U000e007f":
+            start -= 1
+        return start > 0 and value[start - 1] == _BLACK_FLAG
+    return False
 
 
 def has_invisible_characters(value: str) -> bool:
-    """True when the text contains control or invisible formatting characters."""
-    return any(
-        c in _INVISIBLE or (unicodedata.category(c) == "Cc" and c not in "\n\r\t") for c in value
-    )
+    """True when the text contains control or invisible formatting characters.
+
+    Refused: control characters other than line breaks and tabs, bidirectional overrides
+    and isolates (they make "gpj.exe" look like "exe.jpg"), zero-width spaces and joiners,
+    the byte order mark, and every other Unicode format character, except where an emoji
+    needs one.
+    """
+    for index, char in enumerate(value):
+        if char in _INVISIBLE_LETTERS:
+            return True
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in "\n\r\t":
+            return True
+        if category == "Cf" and char not in _ALLOWED_FORMAT and not _emoji_part(value, index):
+            return True
+    return False
 
 
 def clean_line(value: str) -> str:
@@ -57,5 +117,10 @@ def clean_line(value: str) -> str:
 
 
 def clean_text(value: str) -> str:
-    """Multi-line text: NFC, Windows line ends made plain, outer blank space removed."""
-    return unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Multi-line text: NFC, Windows line ends made plain, outer blank space removed.
+
+    The Unicode line and paragraph separators become ordinary line breaks: Markdown
+    would otherwise treat them as spaces, and the text would not look as written.
+    """
+    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\u2028", "\n").replace("\u2029", "\n").strip()

@@ -30,7 +30,13 @@ from consult.extensions import db
 os.environ["CONSULT_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="consult-instance-")
 
 PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# Each pytest-xdist worker gets its own Redis database (15, 14, ...), as it does its own
+# SQL databases, because the tests empty the Redis database they use.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
 REDIS_TEST_URL = os.environ.get("CONSULT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REDIS_TEST_URL = (
+    REDIS_TEST_URL.rsplit("/", 1)[0] + f"/{int(REDIS_TEST_URL.rsplit('/', 1)[1]) - _WORKER}"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "postgresql")
 

@@ -44,3 +44,17 @@ def test_create_admin_refuses_a_common_password(app):
     )
     assert result.exit_code != 0
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_demo_seed_shows_a_running_challenge_with_ideas(app, client):
+    from consult.challenges.models import Challenge
+    from consult.ideas.models import Idea
+
+    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    challenge = db.session.scalar(select(Challenge))
+    assert challenge.submission_open() and challenge.voting_open()
+    assert (
+        db.session.scalar(select(func.count()).select_from(Idea).where(Idea.status == "published"))
+        >= 4
+    )
+    assert client.get(f"/challenges/{challenge.id}").status_code == 200

@@ -71,9 +71,14 @@ def test_messages_pot_is_up_to_date_with_the_code(tmp_path):
 
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_compiled_catalog_matches_the_po_file(locale):
+    def key(value):  # plural entries come as lists from .mo files and tuples from .po files
+        return tuple(value) if isinstance(value, list | tuple) else value
+
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
-        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
-    source = {m.id: m.string for m in load(locale) if m.id and all(forms(m)) and not m.fuzzy}
+        compiled = {key(m.id): key(m.string) for m in read_mo(fh) if m.id}
+    source = {
+        key(m.id): key(m.string) for m in load(locale) if m.id and all(forms(m)) and not m.fuzzy
+    }
     assert compiled == source, "run `python3 -m consult translations` to compile"
 
 

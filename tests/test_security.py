@@ -145,3 +145,9 @@ def test_personal_pages_are_private_and_pages_vary_by_language(client, make_user
     login(make_user())
     for path in ("/", "/account/profile", "/account/data.json"):
         assert client.get(path).headers["Cache-Control"] == "private, no-store", path
+
+
+@pytest.mark.parametrize("path", ["/challenges/{}", "/ideas/{}", "/media/{}/abc.webp"])
+def test_ids_too_large_for_the_database_are_not_found(client, path):
+    assert client.get(path.format("9" * 300)).status_code == 404
+    assert client.get(path.format(2**31)).status_code == 404

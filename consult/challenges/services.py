@@ -43,6 +43,12 @@ LOCKED_ONCE_VOTING = (
     "voting_closes_at",
 )
 MAX_VOTE_BUDGET = 100
+SETTING_DEFAULTS = {
+    "vote_budget": 5,
+    "hide_counts_while_voting": False,
+    "moderation": "pre",
+    "count_paper_votes": True,
+}
 
 
 def _clean_texts(data: dict) -> dict:
@@ -61,27 +67,35 @@ def _clean_texts(data: dict) -> dict:
     return cleaned
 
 
+def _is_aware(value) -> bool:
+    # A naive datetime cannot be compared with the stored (aware UTC) ones: refuse it here
+    # rather than fail with a TypeError half-way through a request.
+    return isinstance(value, datetime) and value.tzinfo is not None
+
+
 def check_schedule(values: dict) -> None:
     """The dates must follow each other; submission and voting may overlap."""
     for field in SCHEDULE_FIELDS[:-1]:
-        if not isinstance(values.get(field), datetime):
+        if not _is_aware(values.get(field)):
             raise UserError(_("Please enter a date and time."), field=field)
-    rules = [
-        ("submission_closes_at", "submission_opens_at",
-         _("Submission must close after it opens.")),
-        ("voting_closes_at", "voting_opens_at", _("Voting must end after it starts.")),
-        ("voting_opens_at", "submission_opens_at",
-         _("Voting cannot start before submission opens.")),
-        ("voting_closes_at", "submission_closes_at",
-         _("Voting cannot end before submission closes.")),
-        ("results_at", "voting_closes_at", _("Results cannot come before voting ends.")),
-    ]  # fmt: skip
-    for later, earlier, message in rules:
-        if values[later] < values[earlier] or (
-            values[later] == values[earlier] and later.endswith("closes_at")
-        ):
-            raise UserError(message, field=later)
     archived = values.get("archived_at")
+    if archived is not None and not _is_aware(archived):
+        raise UserError(_("Please enter a date and time."), field="archived_at")
+    # (later, earlier, may they be equal, message). Only a phase's own window must not be
+    # empty; voting may end the moment submission closes, results may follow at once.
+    rules = [
+        ("submission_closes_at", "submission_opens_at", False,
+         _("Submission must close after it opens.")),
+        ("voting_closes_at", "voting_opens_at", False, _("Voting must end after it starts.")),
+        ("voting_opens_at", "submission_opens_at", True,
+         _("Voting cannot start before submission opens.")),
+        ("voting_closes_at", "submission_closes_at", True,
+         _("Voting cannot end before submission closes.")),
+        ("results_at", "voting_closes_at", True, _("Results cannot come before voting ends.")),
+    ]  # fmt: skip
+    for later, earlier, may_equal, message in rules:
+        if values[later] < values[earlier] or (values[later] == values[earlier] and not may_equal):
+            raise UserError(message, field=later)
     if archived is not None and archived <= values["results_at"]:
         raise UserError(
             _("A challenge can only be archived after its results."), field="archived_at"
@@ -101,6 +115,9 @@ def _check_settings(values: dict) -> None:
         )
     if values.get("moderation") not in MODERATION_MODES:
         raise UserError(_("Please choose a moderation mode."), field="moderation")
+    for field in ("hide_counts_while_voting", "count_paper_votes"):
+        if not isinstance(values.get(field), bool):
+            raise UserError(_("Please choose yes or no."), field=field)
 
 
 def _require_title(values: dict) -> None:
@@ -116,7 +133,8 @@ def create_challenge(actor, data: dict) -> Challenge:
     """A new challenge from staff; it stays a draft until its submission phase opens."""
     values = {**_clean_texts(data)}
     values.update({f: data.get(f) for f in SCHEDULE_FIELDS})
-    values.update({f: data.get(f) for f in SETTING_FIELDS})
+    # A setting left out takes its default; None would reach the NOT NULL columns.
+    values.update({f: data.get(f, default) for f, default in SETTING_DEFAULTS.items()})
     _require_title(values)
     check_schedule(values)
     _check_settings(values)
@@ -139,10 +157,9 @@ def update_challenge(actor, challenge: Challenge, data: dict) -> list[str]:
     merged = {f: getattr(challenge, f) for f in TEXT_FIELDS}
     merged.update({f: getattr(challenge, f) for f in SCHEDULE_FIELDS + SETTING_FIELDS})
     merged.update(values)
-    _require_title(merged)
-    check_schedule(merged)
-    _check_settings(merged)
     changed = [f for f, v in values.items() if getattr(challenge, f) != v]
+    # The lock is checked first: once voting runs, "this can no longer change" is the
+    # answer, not a complaint about the order of dates that must not move anyway.
     if challenge.voting_started():
         locked = [f for f in changed if f in LOCKED_ONCE_VOTING]
         if locked:
@@ -153,6 +170,9 @@ def update_challenge(actor, challenge: Challenge, data: dict) -> list[str]:
                 field=locked[0],
                 status=409,
             )
+    _require_title(merged)
+    check_schedule(merged)
+    _check_settings(merged)
     if not changed:
         return []
     for field in changed:
@@ -164,11 +184,17 @@ def update_challenge(actor, challenge: Challenge, data: dict) -> list[str]:
 
 def set_cover_image(actor, challenge: Challenge, upload) -> None:
     """Store a new cover image (checked and re-encoded like every upload)."""
-    from ..media.services import store_image
+    from ..media.services import discard_image, store_image
 
     image = store_image(upload, actor)
+    previous = challenge.cover_image_id
     challenge.cover_image_id = image.id
-    record_action(actor, "challenge.cover", "challenge", challenge.id, image=image.id)
+    db.session.flush()
+    # The replaced cover is referenced by nothing now; keeping it would only pile up bytes.
+    discard_image(previous)
+    record_action(
+        actor, "challenge.cover", "challenge", challenge.id, image=image.id, replaced=previous
+    )
     db.session.commit()
 
 

@@ -1,10 +1,32 @@
 """Challenges: the public challenge page, and staff creating and editing challenges."""
 
-from flask import Blueprint, abort, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from sqlalchemy import select
 
+from ..caching import public_page
+from ..districts import District
+from ..errors import UserError
+from ..extensions import db
+from ..forms import ActionForm, form_status, show_error
+from ..i18n import _, current_locale
+from ..ideas import services as ideas
+from ..media.services import get_image
 from ..permissions import role_required
 from . import services
+from .forms import TRANSLATION_LABELS, CategoryForm, ChallengeForm, CoverForm, WorkshopIdeaForm
+from .list_options import parse_seed, read_list_options
+from .models import Category, Challenge
+from .timeline import PHASE_LABELS, build_timeline, deadline_phrase, format_when
 
 bp = Blueprint("challenges", __name__)
 
@@ -12,16 +34,300 @@ bp = Blueprint("challenges", __name__)
 # --- public pages ---------------------------------------------------------------------
 
 
-@bp.get("/challenges/<int:challenge_id>")
+# Random order: the seed travels in the URL, so a page is the same for everyone who opens
+# that URL (cacheable like any public page, no session needed) and paging keeps the order.
+# A short-lived cookie, sent only to challenge pages, remembers the visitor's seed, so
+# choosing "random" again during a visit brings the same order back. It holds only that
+# number, and is set only when the visitor asks for the random order.
+ORDER_COOKIE = "consult_order"
+ORDER_COOKIE_MAX_AGE = 6 * 3600
+# Vote and comment counts may be this many seconds old in a cache.
+PUBLIC_MAX_AGE = 60
+
+
+# Larger ids cannot exist; without the bound the database would answer them with an error.
+@bp.get("/challenges/<int(max=2147483647):challenge_id>")
+@public_page(PUBLIC_MAX_AGE)
 def show(challenge_id: int):
     challenge = services.get_public_challenge(challenge_id, current_user) or abort(404)
-    return render_template("challenges/show.html", challenge=challenge)
+    counts_hidden = challenge.hide_counts_while_voting and challenge.voting_open()
+    districts = db.session.scalars(select(District).order_by(District.position, District.name))
+    districts = list(districts)
+    options = read_list_options(
+        request.args,
+        category_ids={c.id for c in challenge.categories},
+        district_ids={d.id for d in districts},
+        # Sorting by votes would reveal the ranking that the challenge hides while voting.
+        votes_sortable=not counts_hidden,
+    )
+    if options.sort == "random" and options.seed is None:
+        return _redirect_with_seed(challenge, options)
+    return render_template(
+        "challenges/show.html",
+        challenge=challenge,
+        cover=get_image(challenge.cover_image_id),
+        steps=build_timeline(challenge),
+        deadline=deadline_phrase(challenge),
+        phase_labels=PHASE_LABELS,
+        format_when=format_when,
+        search_max=ideas.SEARCH_MAX,
+        districts=districts,
+        options=options,
+        counts_hidden=counts_hidden,
+        ideas=ideas.list_ideas(
+            challenge,
+            sort=options.sort,
+            category_id=options.category_id,
+            district_id=options.district_id,
+            query=options.query,
+            page=options.page,
+            seed=options.seed or 1,
+        ),
+    )
+
+
+def _redirect_with_seed(challenge: Challenge, options):
+    seed = parse_seed(request.cookies.get(ORDER_COOKIE)) or ideas.new_random_seed()
+    args = options.link_args(seed=seed)
+    if options.page > 1:
+        args["page"] = options.page
+    response = redirect(
+        url_for("challenges.show", challenge_id=challenge.id, _anchor="ideas", **args), 303
+    )
+    response.headers["Cache-Control"] = "private, no-store"  # depends on the cookie
+    response.set_cookie(
+        ORDER_COOKIE,
+        str(seed),
+        max_age=ORDER_COOKIE_MAX_AGE,
+        path="/challenges/",
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
 
 
 # --- staff pages ----------------------------------------------------------------------
 
 
+# Ids beyond the database's integer cannot exist: without the bound, a long number in the
+# URL would make the database fail (500) instead of answering 404.
+_STAFF_ID = "int(max=2147483647)"
+
+
 @bp.get("/staff/challenges")
 @role_required("staff")
 def staff_list():
-    return render_template("challenges/staff_list.html", challenges=services.list_all_challenges())
+    return render_template(
+        "challenges/staff_list.html",
+        challenges=services.list_all_challenges(),
+        phase_labels=PHASE_LABELS,
+        translation_labels=TRANSLATION_LABELS,
+    )
+
+
+def _staff_challenge(challenge_id: int) -> Challenge:
+    return db.session.get(Challenge, challenge_id) or abort(404)
+
+
+def _staff_category(challenge: Challenge, category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None or category.challenge_id != challenge.id:
+        abort(404)
+    return category
+
+
+def _challenge_form(challenge: Challenge, **kwargs) -> ChallengeForm:
+    form = ChallengeForm(obj=challenge, **kwargs)
+    if challenge.voting_started():
+        form.lock_for_running_vote()
+    return form
+
+
+def _rename_form(category: Category, **kwargs) -> CategoryForm:
+    # One form per category on the page: the prefix keeps names and ids apart. The
+    # app-wide CSRF check reads the page's token, which the template puts in each form.
+    return CategoryForm(
+        prefix=f"category-{category.id}", obj=category, meta={"csrf": False}, **kwargs
+    )
+
+
+def _render_edit(challenge: Challenge, status: int = 200, **forms):
+    """The challenge's staff page; a form that failed is passed in to show its errors."""
+    rename_forms = {c.id: _rename_form(c, formdata=None) for c in challenge.categories}
+    rename_forms.update(forms.pop("rename_forms", {}))
+    forms.setdefault("form", _challenge_form(challenge, formdata=None))
+    forms.setdefault("cover_form", CoverForm(formdata=None))
+    forms.setdefault("category_form", CategoryForm(formdata=None))
+    cover = get_image(challenge.cover_image_id)
+    return render_template(
+        "challenges/staff_edit.html",
+        challenge=challenge,
+        cover=cover,
+        rename_forms=rename_forms,
+        phase_labels=PHASE_LABELS,
+        translation_labels=TRANSLATION_LABELS,
+        **forms,
+    ), status
+
+
+@bp.route("/staff/challenges/new", methods=["GET", "POST"])
+@role_required("staff")
+def staff_create():
+    form = ChallengeForm()
+    status = form_status(form)
+    if form.validate_on_submit():
+        try:
+            challenge = services.create_challenge(current_user, form.service_data())
+        except UserError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(
+                _("The challenge has been created. It stays a draft until submission opens."),
+                "success",
+            )
+            return redirect(url_for("challenges.staff_edit", challenge_id=challenge.id))
+    return render_template(
+        "challenges/staff_new.html", form=form, translation_labels=TRANSLATION_LABELS
+    ), status
+
+
+@bp.route(f"/staff/challenges/<{_STAFF_ID}:challenge_id>/edit", methods=["GET", "POST"])
+@role_required("staff")
+def staff_edit(challenge_id: int):
+    challenge = _staff_challenge(challenge_id)
+    if request.method == "GET":
+        return _render_edit(challenge)
+    form = _challenge_form(challenge)
+    status = form_status(form)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_challenge(
+                current_user, challenge, form.service_data(challenge)
+            )
+        except UserError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(
+                _("The challenge has been saved.") if changed else _("Nothing has changed."),
+                "success",
+            )
+            return redirect(url_for("challenges.staff_edit", challenge_id=challenge.id))
+    return _render_edit(challenge, status, form=form)
+
+
+@bp.post(f"/staff/challenges/<{_STAFF_ID}:challenge_id>/cover")
+@role_required("staff")
+def staff_cover(challenge_id: int):
+    challenge = _staff_challenge(challenge_id)
+    form = CoverForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            services.set_cover_image(current_user, challenge, form.image.data)
+        except UserError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(_("The cover image has been changed."), "success")
+            return redirect(
+                url_for("challenges.staff_edit", challenge_id=challenge.id, _anchor="cover")
+            )
+    return _render_edit(challenge, status, cover_form=form)
+
+
+@bp.post(f"/staff/challenges/<{_STAFF_ID}:challenge_id>/categories")
+@role_required("staff")
+def staff_add_category(challenge_id: int):
+    challenge = _staff_challenge(challenge_id)
+    form = CategoryForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            services.add_category(current_user, challenge, form.name_de.data, form.name_en.data)
+        except UserError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(_("The category has been added."), "success")
+            return redirect(
+                url_for("challenges.staff_edit", challenge_id=challenge.id, _anchor="categories")
+            )
+    return _render_edit(challenge, status, category_form=form)
+
+
+@bp.post(f"/staff/challenges/<{_STAFF_ID}:challenge_id>/categories/<{_STAFF_ID}:category_id>")
+@role_required("staff")
+def staff_rename_category(challenge_id: int, category_id: int):
+    challenge = _staff_challenge(challenge_id)
+    category = _staff_category(challenge, category_id)
+    form = _rename_form(category)
+    status = 400
+    if form.validate_on_submit():
+        try:
+            services.rename_category(current_user, category, form.name_de.data, form.name_en.data)
+        except UserError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(_("The category has been renamed."), "success")
+            return redirect(
+                url_for("challenges.staff_edit", challenge_id=challenge.id, _anchor="categories")
+            )
+    return _render_edit(challenge, status, rename_forms={category.id: form})
+
+
+@bp.post(
+    f"/staff/challenges/<{_STAFF_ID}:challenge_id>/categories/<{_STAFF_ID}:category_id>/delete"
+)
+@role_required("staff")
+def staff_delete_category(challenge_id: int, category_id: int):
+    challenge = _staff_challenge(challenge_id)
+    category = _staff_category(challenge, category_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_category(current_user, category)
+    except UserError as error:
+        form = _rename_form(category, formdata=None)
+        show_error(form, error)
+        return _render_edit(challenge, error.status, rename_forms={category.id: form})
+    flash(_("The category has been removed."), "success")
+    return redirect(
+        url_for("challenges.staff_edit", challenge_id=challenge.id, _anchor="categories")
+    )
+
+
+@bp.route(
+    f"/staff/challenges/<{_STAFF_ID}:challenge_id>/workshop-ideas/new", methods=["GET", "POST"]
+)
+@role_required("staff")
+def staff_workshop_idea(challenge_id: int):
+    challenge = _staff_challenge(challenge_id)
+    form = WorkshopIdeaForm(challenge, current_locale())
+    status = form_status(form)
+    if not form.is_submitted():
+        # After one idea the next from the same workshop usually follows: keep its name.
+        form.workshop_name.data = request.args.get("workshop", "")[:120]
+    if form.validate_on_submit():
+        try:
+            idea = ideas.enter_workshop_idea(
+                current_user, challenge, form.service_data(), form.workshop_name.data
+            )
+        except UserError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(_('The idea "%(title)s" has been published.', title=idea.title), "success")
+            return redirect(
+                url_for(
+                    "challenges.staff_workshop_idea",
+                    challenge_id=challenge.id,
+                    workshop=idea.workshop_name,
+                )
+            )
+    return render_template(
+        "challenges/staff_workshop_idea.html", challenge=challenge, form=form
+    ), status

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -94,8 +94,18 @@ class Report(db.Model):
     """A citizen's report of an idea or a comment; one per reporter and target."""
 
     __tablename__ = "reports"
+    # One report per reporter and target. NULLs are distinct in a unique constraint, so
+    # reports of the idea itself (comment_id NULL) need their own partial unique index.
     __table_args__ = (
         UniqueConstraint("reporter_id", "idea_id", "comment_id", name="uq_reports_reporter_target"),
+        Index(
+            "uq_reports_reporter_idea",
+            "reporter_id",
+            "idea_id",
+            unique=True,
+            sqlite_where=text("comment_id IS NULL"),
+            postgresql_where=text("comment_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

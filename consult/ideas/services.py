@@ -1,19 +1,37 @@
 """Use cases of ideas: drafts, submission, editing, withdrawal, comments, reports, listings."""
 
+import re
 import secrets
+from dataclasses import dataclass
+from html import unescape
+from typing import NamedTuple
 
-from sqlalchemy import BigInteger, case, cast, func, literal_column, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import jobs
+from ..accounts.models import User
 from ..audit.services import record_action
 from ..challenges.models import Category, Challenge
 from ..clock import now
 from ..districts import District
 from ..errors import UserError
 from ..extensions import db
-from ..i18n import SUPPORTED_LOCALES, _, _l
+from ..i18n import SUPPORTED_LOCALES, _, _l, format_local
+from ..media.models import Image
+from ..media.services import discard_image, store_image
 from ..text import clean_line, clean_text, has_invisible_characters, render_markdown
 from ..urls import external_url
 from .models import BODY_MAX, COMMENT_MAX, TITLE_MAX, Comment, Idea, Report
@@ -32,6 +50,16 @@ REPORT_REASONS = {
 
 
 # --- access -----------------------------------------------------------------------------
+
+# How an idea's state is named for its author.
+STATUS_LABELS = {
+    "draft": _l("Draft: only you can see it"),
+    "submitted": _l("Submitted, awaiting moderation"),
+    "published": _l("Published"),
+    "hidden": _l("Hidden by moderation"),
+    "withdrawn": _l("Withdrawn"),
+}
+NOTE_MAX = 1000
 
 
 def get_visible_idea(idea_id: int, viewer=None) -> Idea | None:
@@ -56,6 +84,24 @@ def get_own_idea(idea_id: int, author) -> Idea | None:
     return idea
 
 
+def get_comment(idea: Idea, comment_id: int) -> Comment | None:
+    """A comment of this idea; None for a comment of any other idea."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.idea_id != idea.id:
+        return None
+    return comment
+
+
+def can_change(idea: Idea) -> bool:
+    """Whether the author may still edit, submit or withdraw the idea (to offer the buttons)."""
+    return idea.status not in ("withdrawn", "hidden") and idea.challenge.submission_open()
+
+
+def can_comment(idea: Idea) -> bool:
+    """Whether the idea takes comments now (to offer the form)."""
+    return idea.status == "published" and idea.challenge.phase() != "archived"
+
+
 def _is_author(user, idea: Idea) -> bool:
     return bool(user and user.is_authenticated and idea.author_id == user.id)
 
@@ -70,27 +116,64 @@ def _is_moderator(user) -> bool:
     )
 
 
+def _require_author(user, idea: Idea) -> None:
+    # The views already answer 404 for other people's ideas; this keeps every caller honest.
+    if not _is_author(user, idea):
+        raise UserError(_("This idea does not exist or is not yours."), status=404)
+
+
 # --- writing ideas ----------------------------------------------------------------------
 
+IMAGE_ALT_MAX = 300
 
-def _clean_idea(challenge: Challenge, data: dict) -> dict:
-    title = clean_line(data.get("title") or "")
-    body = clean_text(data.get("body") or "")
+
+def _to_id(value) -> int | None:
+    """A form's id value: None when left empty, 0 (matching no row) when it is no id.
+
+    Numbers beyond the database's integer range would be an error on PostgreSQL.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number < 2**31 else 0
+
+
+def _clean_single_line(value, field: str, limit: int) -> str:
+    text = clean_line(value or "")
+    if len(text) > limit:
+        raise UserError(_("Please use at most %(max)d characters.", max=limit), field=field)
+    if has_invisible_characters(text):
+        raise UserError(
+            _("Please remove invisible control characters from this text."), field=field
+        )
+    return text
+
+
+def _clean_idea(challenge: Challenge, data: dict, require_body: bool = False) -> dict:
+    """The editable fields of an idea, checked; anything else in ``data`` is ignored.
+
+    Status, author, counts and moderation fields are never taken from a form. Citizens
+    describe their idea; a workshop's paper card may carry no more than a title.
+    """
+    title = _clean_single_line(data.get("title"), "title", TITLE_MAX)
     if not title:
         raise UserError(_("Please give your idea a title."), field="title")
-    if len(title) > TITLE_MAX:
-        raise UserError(_("Please use at most %(max)d characters.", max=TITLE_MAX), field="title")
+    body = clean_text(data.get("body") or "")
+    if require_body and not body:
+        raise UserError(_("Please describe your idea."), field="body")
     if len(body) > BODY_MAX:
         raise UserError(_("Please use at most %(max)d characters.", max=BODY_MAX), field="body")
-    for field, value in (("title", title), ("body", body)):
-        if has_invisible_characters(value):
-            raise UserError(
-                _("Please remove invisible control characters from this text."), field=field
-            )
+    if has_invisible_characters(body):
+        raise UserError(
+            _("Please remove invisible control characters from this text."), field="body"
+        )
     values = {"title": title, "body": body, "body_html": render_markdown(body)}
-    category_id = data.get("category_id")
+    category_id = _to_id(data.get("category_id"))
     if category_id is not None:
-        category = db.session.get(Category, category_id)
+        category = db.session.get(Category, category_id) if category_id else None
         if category is None or category.challenge_id != challenge.id:
             raise UserError(
                 _("Please choose one of this challenge's categories."), field="category_id"
@@ -98,76 +181,111 @@ def _clean_idea(challenge: Challenge, data: dict) -> dict:
     elif challenge.categories:
         raise UserError(_("Please choose a category."), field="category_id")
     values["category_id"] = category_id
-    district_id = data.get("district_id")
-    if district_id is not None and db.session.get(District, district_id) is None:
+    district_id = _to_id(data.get("district_id"))
+    if district_id is not None and (
+        not district_id or db.session.get(District, district_id) is None
+    ):
         raise UserError(_("Please choose a district from the list."), field="district_id")
     values["district_id"] = district_id
     language = data.get("language") or "de"
     if language not in SUPPORTED_LOCALES:
         raise UserError(_("Please choose a language from the list."), field="language")
     values["language"] = language
-    alt = clean_line(data.get("image_alt") or "")
-    if len(alt) > 300:
-        raise UserError(_("Please use at most %(max)d characters.", max=300), field="image_alt")
-    values["image_alt"] = alt
+    values["image_alt"] = _clean_single_line(data.get("image_alt"), "image_alt", IMAGE_ALT_MAX)
     return values
 
 
-def _require_submission_open(challenge: Challenge) -> None:
-    if not challenge.submission_open():
-        raise UserError(
-            _("Ideas can only be submitted or changed while the submission phase runs."), status=409
-        )
-
-
-def _attach_image(idea: Idea, upload, author) -> None:
-    if upload is None or not getattr(upload, "filename", ""):
+def require_submission_open(challenge: Challenge) -> None:
+    """Refuse (409) writing, changing, submitting and withdrawing outside the submission phase."""
+    if challenge.submission_open():
         return
-    from ..media.services import store_image
+    if now() < challenge.submission_opens_at:
+        raise UserError(
+            _("The submission phase of this challenge has not started yet."), status=409
+        )
+    raise UserError(
+        _(
+            "The submission phase of this challenge ended on %(date)s. Ideas can no longer be written, changed or withdrawn.",
+            date=format_local(challenge.submission_closes_at),
+        ),
+        status=409,
+    )
 
-    idea.image_id = store_image(upload, author).id
-    if not idea.image_alt:
+
+def require_changeable(idea: Idea) -> None:
+    """Refuse (409) changes to a withdrawn or hidden idea, or once submission has closed."""
+    if idea.status in ("withdrawn", "hidden"):
+        raise UserError(_("This idea can no longer be changed."), status=409)
+    require_submission_open(idea.challenge)
+
+
+def _has_upload(upload) -> bool:
+    # A form sent without choosing a file still carries an empty file part.
+    return upload is not None and bool(getattr(upload, "filename", ""))
+
+
+def _require_alt_text(values: dict, with_photo: bool) -> None:
+    if not with_photo:
+        values["image_alt"] = ""
+    elif not values["image_alt"]:
         raise UserError(
             _("Please describe the photo for people who cannot see it."), field="image_alt"
         )
 
 
-def save_draft(author, challenge: Challenge, data: dict, upload=None) -> Idea:
-    """Start a new idea as a draft; only the author sees it until it is submitted."""
-    _require_submission_open(challenge)
-    idea = Idea(
-        challenge_id=challenge.id,
-        author_id=author.id,
-        status="draft",
-        **_clean_idea(challenge, data),
-    )
-    db.session.add(idea)
+def _store_photo(upload, author) -> int:
     try:
-        _attach_image(idea, upload, author)
+        return store_image(upload, author).id
     except UserError:
         db.session.rollback()
         raise
+
+
+def save_draft(author, challenge: Challenge, data: dict, upload=None) -> Idea:
+    """Start a new idea as a draft; only the author sees it until it is submitted.
+
+    The photo (optional) is checked and re-encoded here; its thumbnail is made by a job
+    after the commit. Nothing is stored when any field is refused.
+    """
+    require_submission_open(challenge)
+    values = _clean_idea(challenge, data, require_body=True)
+    with_photo = _has_upload(upload)
+    _require_alt_text(values, with_photo)
+    idea = Idea(
+        challenge_id=challenge.id,
+        author_id=author.id,
+        origin="online",
+        status="draft",
+        **values,
+    )
+    if with_photo:
+        idea.image_id = _store_photo(upload, author)
+    db.session.add(idea)
     db.session.commit()
     return idea
 
 
 def update_idea(author, idea: Idea, data: dict, upload=None, remove_image: bool = False) -> None:
-    """Edit an own idea while submission runs.
+    """Edit an own idea while submission runs; a new photo replaces the old one.
 
-    In a pre-moderated challenge an edited published idea goes back to the moderators.
+    In a pre-moderated challenge an edited published idea goes back to the moderators,
+    so that nothing unchecked becomes public by editing.
     """
-    if idea.status in ("withdrawn", "hidden"):
-        raise UserError(_("This idea can no longer be changed."), status=409)
-    _require_submission_open(idea.challenge)
-    for field, value in _clean_idea(idea.challenge, data).items():
+    _require_author(author, idea)
+    require_changeable(idea)
+    values = _clean_idea(idea.challenge, data, require_body=True)
+    new_photo = _has_upload(upload)
+    old_image_id = idea.image_id
+    _require_alt_text(values, new_photo or (old_image_id is not None and not remove_image))
+    image_id = _store_photo(upload, author) if new_photo else old_image_id
+    if remove_image and not new_photo:
+        image_id = None
+    for field, value in values.items():
         setattr(idea, field, value)
-    if remove_image:
-        idea.image_id = None
-    try:
-        _attach_image(idea, upload, author)
-    except UserError:
-        db.session.rollback()
-        raise
+    idea.image_id = image_id
+    if old_image_id is not None and old_image_id != image_id:
+        db.session.flush()
+        discard_image(old_image_id)
     if idea.status == "published" and idea.challenge.moderation == "pre":
         idea.status = "submitted"
         idea.published_at = None
@@ -176,24 +294,53 @@ def update_idea(author, idea: Idea, data: dict, upload=None, remove_image: bool 
 
 def submit_idea(author, idea: Idea) -> None:
     """Hand a draft in: to the moderators (pre-moderation) or straight to the public."""
+    _require_author(author, idea)
     if idea.status != "draft":
         raise UserError(_("This idea has already been submitted."), status=409)
-    _require_submission_open(idea.challenge)
+    require_submission_open(idea.challenge)
     t = now()
-    idea.submitted_at = t
-    if idea.challenge.moderation == "post":
-        idea.status, idea.published_at = "published", t
-    else:
-        idea.status = "submitted"
+    published = idea.challenge.moderation == "post"
+    # Only a draft changes: a double click (or two tabs) submits the idea once.
+    db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea.id, Idea.status == "draft")
+        .values(
+            status="published" if published else "submitted",
+            submitted_at=t,
+            published_at=t if published else None,
+        )
+    )
     db.session.commit()
 
 
 def withdraw_idea(author, idea: Idea) -> None:
-    """Take an own idea back while submission runs; it disappears from every list."""
+    """Take an own idea back while submission runs; it disappears from every list.
+
+    A hidden idea may be withdrawn too: the author keeps the last word over their text.
+    """
+    _require_author(author, idea)
     if idea.status == "withdrawn":
         return
-    _require_submission_open(idea.challenge)
+    require_submission_open(idea.challenge)
     idea.status, idea.withdrawn_at = "withdrawn", now()
+    db.session.commit()
+
+
+def delete_draft(author, idea: Idea) -> None:
+    """Delete an own draft and its photo: nobody else has seen it, so nothing is kept.
+
+    Allowed after submission has closed as well; submitted ideas are withdrawn instead.
+    """
+    _require_author(author, idea)
+    if idea.status != "draft":
+        raise UserError(
+            _("Only drafts can be deleted. You can withdraw a submitted idea instead."),
+            status=409,
+        )
+    image_id = idea.image_id
+    db.session.delete(idea)
+    db.session.flush()
+    discard_image(image_id)
     db.session.commit()
 
 
@@ -202,8 +349,12 @@ def enter_workshop_idea(actor, challenge: Challenge, data: dict, workshop_name: 
     name = clean_line(workshop_name or "")
     if not name:
         raise UserError(_("Please name the workshop."), field="workshop_name")
-    if len(name) > 120 or has_invisible_characters(name):
+    if len(name) > 120:
         raise UserError(_("Please use at most %(max)d characters.", max=120), field="workshop_name")
+    if has_invisible_characters(name):
+        raise UserError(
+            _("Please remove invisible control characters from this text."), field="workshop_name"
+        )
     if challenge.phase() in ("results", "archived"):
         raise UserError(_("This challenge has ended."), status=409)
     t = now()
@@ -231,8 +382,8 @@ def enter_workshop_idea(actor, challenge: Challenge, data: dict, workshop_name: 
 
 
 def add_comment(author, idea: Idea, body: str, language: str = "de") -> Comment:
-    """Comment on a published idea of a running challenge; the idea's author is told."""
-    if idea.status != "published" or idea.challenge.phase() == "archived":
+    """Comment on a published idea of a running challenge; the idea's author is told by mail."""
+    if not can_comment(idea):
         raise UserError(_("Comments are closed for this idea."), status=409)
     text = clean_text(body or "")
     if not text:
@@ -243,21 +394,20 @@ def add_comment(author, idea: Idea, body: str, language: str = "de") -> Comment:
         raise UserError(
             _("Please remove invisible control characters from this text."), field="body"
         )
-    comment = Comment(
-        idea_id=idea.id,
-        author_id=author.id,
-        body=text,
-        language=language if language in SUPPORTED_LOCALES else "de",
-    )
+    if language not in SUPPORTED_LOCALES:
+        raise UserError(_("Please choose a language from the list."), field="language")
+    comment = Comment(idea_id=idea.id, author_id=author.id, body=text, language=language)
     db.session.add(comment)
+    # In SQL, not in Python: two comments at the same moment must both be counted.
     db.session.execute(
         update(Idea).where(Idea.id == idea.id).values(comment_count=Idea.comment_count + 1)
     )
     idea_author = idea.author
     if idea_author is not None and idea_author.id != author.id and idea_author.is_active:
+        # The comment itself is not in the mail: it may be hidden before the mail is read.
         jobs.enqueue(
             jobs.send_email, idea_author.email, "new_comment", idea_author.locale,
-            {"name": idea_author.pseudonym, "title": idea.title,
+            {"name": idea_author.pseudonym, "commenter": author.pseudonym, "title": idea.title,
              "url": external_url("ideas.show", idea_id=idea.id)},
         )  # fmt: skip
     db.session.commit()
@@ -267,34 +417,51 @@ def add_comment(author, idea: Idea, body: str, language: str = "de") -> Comment:
 def report_content(
     reporter, idea: Idea, reason: str, note: str = "", comment: Comment | None = None
 ) -> Report:
-    """A citizen reports an idea or a comment; repeating the same report changes nothing."""
+    """A citizen reports a published idea or a visible comment for the moderators' queue.
+
+    Reporting the same thing again changes nothing and returns the first report.
+    """
+    if comment is not None and comment.idea_id != idea.id:
+        raise UserError(_("This comment does not belong to this idea."), status=404)
+    if idea.status != "published" or (comment is not None and comment.status != "published"):
+        raise UserError(_("Only published ideas and comments can be reported."), status=409)
     if reason not in REPORT_REASONS:
         raise UserError(_("Please choose a reason."), field="reason")
     text = clean_text(note or "")
-    if len(text) > 1000:
-        raise UserError(_("Please use at most %(max)d characters.", max=1000), field="note")
-    if comment is not None and comment.idea_id != idea.id:
-        raise UserError(_("This comment does not belong to this idea."), status=404)
-    existing = db.session.scalar(
-        select(Report).where(
-            Report.reporter_id == reporter.id,
-            Report.idea_id == idea.id,
-            Report.comment_id.is_(None) if comment is None else Report.comment_id == comment.id,
+    if len(text) > NOTE_MAX:
+        raise UserError(_("Please use at most %(max)d characters.", max=NOTE_MAX), field="note")
+    if has_invisible_characters(text):
+        raise UserError(
+            _("Please remove invisible control characters from this text."), field="note"
         )
-    )
+    comment_id = comment.id if comment is not None else None
+    existing = _existing_report(reporter, idea, comment_id)
     if existing is not None:
         return existing
-    report = Report(idea_id=idea.id, comment_id=getattr(comment, "id", None), reporter_id=reporter.id,
-                    reason=reason, note=text)  # fmt: skip
+    report = Report(
+        idea_id=idea.id, comment_id=comment_id, reporter_id=reporter.id, reason=reason, note=text
+    )
     db.session.add(report)
     try:
         db.session.commit()
-    except IntegrityError:  # the same report from a double tap
+    except IntegrityError:  # the same report from a double tap, stored a moment earlier
         db.session.rollback()
+        return _existing_report(reporter, idea, comment_id)
     return report
 
 
+def _existing_report(reporter, idea: Idea, comment_id: int | None) -> Report | None:
+    return db.session.scalar(
+        select(Report).where(
+            Report.reporter_id == reporter.id,
+            Report.idea_id == idea.id,
+            Report.comment_id.is_(None) if comment_id is None else Report.comment_id == comment_id,
+        )
+    )
+
+
 def list_comments(idea: Idea) -> list[Comment]:
+    """All comments of an idea, oldest first; hidden ones are shown as hidden by the page."""
     return list(
         db.session.scalars(
             select(Comment)
@@ -307,10 +474,27 @@ def list_comments(idea: Idea) -> list[Comment]:
 
 # --- listing ----------------------------------------------------------------------------
 
+SEED_MAX = 2_000_000_000
+# A prime just below 2**31: products with ids stay far inside 64-bit integers.
+_PRIME = 2_147_483_647
+SEARCH_TERMS_MAX = 8
+EXCERPT_LENGTH = 180
+# Enough sanitised HTML for an excerpt, without fetching 20 bodies of up to 5,000 characters.
+_EXCERPT_SOURCE = 800
+# Search words are letters and digits only: no character can act as an operator, neither
+# LIKE's % and _ nor tsquery's & | ! : * ( ).
+_WORD = re.compile(r"[^\W_]+")
+_TAG = re.compile(r"<[^>]*>")
+
 
 def new_random_seed() -> int:
-    """A per-visitor seed for the random order, kept in the visitor's session."""
-    return secrets.randbelow(2_000_000_000) + 1
+    """A fresh seed for a visitor's random order (the view keeps it in the URL)."""
+    return secrets.randbelow(SEED_MAX) + 1
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a search, lower-cased; longer searches are cut, not refused."""
+    return _WORD.findall((query or "")[:SEARCH_MAX].lower())[:SEARCH_TERMS_MAX]
 
 
 def _escape_like(value: str) -> str:
@@ -329,17 +513,107 @@ SEARCH_DOCUMENT = func.to_tsvector(
 
 
 def _search_clause(query: str):
-    """Full text on PostgreSQL (German and English stemming), a plain match on SQLite.
+    """Every word of the search must occur in the title or the body.
 
-    A title that merely contains the words also matches, so half-typed words find ideas.
+    PostgreSQL: full text with German and English stemming, each word also as a prefix
+    ("Spielplätze" finds "Spielplatz", a half-typed "Spielpl" too), on the indexed
+    document. SQLite: a plain substring match per word. A search without any letter or
+    digit (such as "%") matches nothing, on both databases.
     """
-    title_match = func.lower(Idea.title).like(f"%{_escape_like(query.lower())}%", escape="\\")
+    terms = search_terms(query)
+    if not terms:
+        return false()
     if db.engine.dialect.name != "postgresql":
-        body_match = func.lower(Idea.body).like(f"%{_escape_like(query.lower())}%", escape="\\")
-        return or_(title_match, body_match)
-    german = func.websearch_to_tsquery(literal_column("'german'::regconfig"), query)
-    english = func.websearch_to_tsquery(literal_column("'english'::regconfig"), query)
-    return or_(SEARCH_DOCUMENT.op("@@")(german.op("||")(english)), title_match)
+        patterns = [f"%{_escape_like(term)}%" for term in terms]
+        return and_(
+            *(
+                or_(
+                    func.lower(Idea.title).like(pattern, escape="\\"),
+                    func.lower(Idea.body).like(pattern, escape="\\"),
+                )
+                for pattern in patterns
+            )
+        )
+    prefix = " & ".join(f"{term}:*" for term in terms)
+    german = func.to_tsquery(literal_column("'german'::regconfig"), prefix)
+    english = func.to_tsquery(literal_column("'english'::regconfig"), prefix)
+    # A materialised CTE is computed once, on its own: the GIN index when PostgreSQL has
+    # statistics, one pass over the ideas when it has none. Merged into the outer query (or
+    # as a re-evaluated subplan) the planner underrates to_tsvector and may compute the
+    # document per row and per outer row, which took minutes on 2,000 fresh ideas.
+    matches = (
+        select(Idea.id)
+        .where(SEARCH_DOCUMENT.op("@@")(german.op("||")(english)))
+        .cte("search_matches")
+        .prefix_with("MATERIALIZED")
+    )
+    return Idea.id.in_(select(matches.c.id))
+
+
+def _random_order(seed: int):
+    """A stable shuffle per seed, the same on SQLite and PostgreSQL.
+
+    The seed is spread over the whole range first (small seeds would barely move small
+    ids); (id * factor) mod p alone keeps neighbouring ids at fixed distances, which the
+    second, non-linear step breaks up.
+    """
+    factor = (seed * 2_654_435_761) % _PRIME or 1
+    mixed = (cast(Idea.id, BigInteger) * factor) % _PRIME
+    return (mixed * (mixed % 65_521 + 1) + factor) % _PRIME
+
+
+def _excerpt(html_start: str | None) -> str:
+    """Plain text from the start of the sanitised body, cut at a word boundary.
+
+    The result is text, not markup: the template escapes it like any other string.
+    """
+    source = html_start or ""
+    cut_short = len(source) >= _EXCERPT_SOURCE
+    if source.rfind("<") > source.rfind(">"):  # a tag cut in half by the substring
+        source = source[: source.rfind("<")]
+    text = " ".join(unescape(_TAG.sub(" ", source)).split())
+    if len(text) <= EXCERPT_LENGTH and not cut_short:
+        return text
+    return text[:EXCERPT_LENGTH].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
+
+
+class ListedIdea(NamedTuple):
+    """One idea as lists show it. Everything is loaded: the template never queries."""
+
+    idea: Idea
+    author_name: str | None  # None: a workshop idea or a deleted account
+    excerpt: str
+    thumbnail_digest: str | None
+
+
+@dataclass
+class IdeaPage:
+    """One page of a list; the attributes match templates/_pagination.html."""
+
+    items: list[ListedIdea]
+    page: int
+    total: int
+    per_page: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
 def list_ideas(
@@ -350,32 +624,67 @@ def list_ideas(
     query: str = "",
     page: int = 1,
     seed: int = 1,
-):
-    """One page of the challenge's published ideas, in a constant number of queries."""
-    stmt = select(Idea).where(Idea.challenge_id == challenge.id, Idea.status == "published")
+) -> IdeaPage:
+    """One page of the challenge's published ideas: two queries, whatever their number.
+
+    An unknown sort is the newest first; a page past the end shows the last page (so no
+    page number, however large, reaches the database as an offset).
+    """
+    conditions = [Idea.challenge_id == challenge.id, Idea.status == "published"]
     if category_id is not None:
-        stmt = stmt.where(Idea.category_id == category_id)
+        conditions.append(Idea.category_id == category_id)
     if district_id is not None:
-        stmt = stmt.where(Idea.district_id == district_id)
-    query = (query or "").strip()[:SEARCH_MAX]
-    if query:
-        stmt = stmt.where(_search_clause(query))
+        conditions.append(Idea.district_id == district_id)
+    if (query or "").strip():
+        conditions.append(_search_clause(query))
+    total = db.session.scalar(select(func.count()).select_from(Idea).where(*conditions))
+    result = IdeaPage(items=[], page=1, total=total)
+    result.page = min(max(page, 1), result.pages)
     if sort == "votes":
-        stmt = stmt.order_by(Idea.vote_count.desc(), Idea.published_at.desc(), Idea.id.desc())
+        order = (Idea.vote_count.desc(), Idea.published_at.desc(), Idea.id.desc())
     elif sort == "random":
-        # A stable shuffle per visitor: (id * seed) mod a prime, the same on both databases.
-        stmt = stmt.order_by((cast(Idea.id, BigInteger) * seed) % 2147483647, Idea.id)
+        order = (_random_order(int(seed) % SEED_MAX or 1), Idea.id)
     else:
-        stmt = stmt.order_by(Idea.published_at.desc(), Idea.id.desc())
-    stmt = stmt.options(
-        selectinload(Idea.author), selectinload(Idea.category), selectinload(Idea.district)
+        order = (Idea.published_at.desc(), Idea.id.desc())
+    # The page's ids first, sorting narrow rows; the joins and the excerpt then run for
+    # 20 ideas instead of all of them (the planner cannot push a LIMIT below the joins).
+    page_ids = (
+        select(Idea.id)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(PAGE_SIZE)
+        .offset((result.page - 1) * PAGE_SIZE)
+        .subquery("page")
     )
-    return db.paginate(stmt, page=page, per_page=PAGE_SIZE, error_out=False, count=True)
+    # Authors and images come as columns, not objects: a User would bring its roles along.
+    author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
+    rows = db.session.execute(
+        select(Idea, author_name, func.substr(Idea.body_html, 1, _EXCERPT_SOURCE), Image.digest)
+        .join(page_ids, page_ids.c.id == Idea.id)
+        .outerjoin(User, User.id == Idea.author_id)
+        .outerjoin(Image, Image.id == Idea.image_id)
+        .options(
+            defer(Idea.body),
+            defer(Idea.body_html),
+            defer(Idea.moderation_note),
+            joinedload(Idea.category),
+            joinedload(Idea.district),
+        )
+        .order_by(*order)
+    ).all()
+    result.items = [
+        ListedIdea(idea, name, _excerpt(html), digest) for idea, name, html, digest in rows
+    ]
+    return result
 
 
 def list_own_ideas(author) -> list[Idea]:
+    """Every idea the user wrote, drafts and withdrawn ones included, last changed first."""
     return list(
         db.session.scalars(
-            select(Idea).where(Idea.author_id == author.id).order_by(Idea.updated_at.desc())
+            select(Idea)
+            .where(Idea.author_id == author.id)
+            .options(selectinload(Idea.challenge), selectinload(Idea.category))
+            .order_by(Idea.updated_at.desc(), Idea.id.desc())
         )
     )

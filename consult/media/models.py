@@ -23,3 +23,8 @@ class Image(db.Model):
     # Content hash: the ETag, and part of the URL so caches can keep images forever.
     digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    def thumbnail_size(self, edge: int = 480) -> tuple[int, int]:
+        """The size of the thumbnail (longest side ``edge``), for srcset and layout."""
+        scale = min(1.0, edge / max(self.width, self.height, 1))
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))

@@ -1,0 +1,89 @@
+"""How a challenge's schedule reads for visitors: phase names, timeline, "voting ends in 3 days".
+
+Presentation only: the phase itself is derived by the model from the schedule and the clock.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from babel import Locale
+from babel.dates import format_skeleton
+from flask_babel import format_timedelta, get_timezone
+
+from ..clock import now
+from ..i18n import _l, current_locale
+from .models import Challenge
+
+PHASE_LABELS = {
+    "draft": _l("Draft"),
+    "submission": _l("Submitting ideas"),
+    "voting": _l("Voting"),
+    "evaluation": _l("Jury evaluation"),
+    "results": _l("Results"),
+    "archived": _l("Archived"),
+}
+
+_DEADLINE_PHRASES = {
+    "submission_opens": _l("Submission opens %(when)s"),
+    "submission_closes": _l("Submission closes %(when)s"),
+    "voting_opens": _l("Voting starts %(when)s"),
+    "voting_closes": _l("Voting ends %(when)s"),
+    "results": _l("Results are due %(when)s"),
+}
+
+
+@dataclass
+class Step:
+    phase: str
+    starts: datetime
+    ends: datetime | None
+    state: str  # "done", "now" or "upcoming"
+
+    @property
+    def label(self) -> str:
+        return str(PHASE_LABELS[self.phase])
+
+
+def format_when(moment: datetime) -> str:
+    """Date and time in Europe/Berlin for the current locale, without seconds."""
+    locale, tz = current_locale(), get_timezone()
+    date = format_skeleton("yMMMd", moment, tzinfo=tz, locale=locale)
+    time = format_skeleton("Hm", moment, tzinfo=tz, locale=locale)
+    return Locale.parse(locale).datetime_formats["medium"].format(time, date)
+
+
+def build_timeline(challenge: Challenge, at: datetime | None = None) -> list[Step]:
+    """The public phases in order, each finished, running now or upcoming.
+
+    Submission and voting may overlap, so two steps can run at the same time.
+    """
+    at = at or now()
+    spans = [
+        ("submission", challenge.submission_opens_at, challenge.submission_closes_at),
+        ("voting", challenge.voting_opens_at, challenge.voting_closes_at),
+        ("evaluation", challenge.voting_closes_at, challenge.results_at),
+        ("results", challenge.results_at, challenge.archived_at),
+    ]
+    if challenge.archived_at is not None:
+        spans.append(("archived", challenge.archived_at, None))
+    steps = []
+    for phase, starts, ends in spans:
+        if ends is not None and at >= ends:
+            state = "done"
+        elif at >= starts:
+            state = "now"
+        else:
+            state = "upcoming"
+        steps.append(Step(phase, starts, ends, state))
+    return steps
+
+
+def deadline_phrase(challenge: Challenge, at: datetime | None = None) -> str | None:
+    """The next date that changes what people can do, e.g. "Voting ends in 3 days"."""
+    at = at or now()
+    upcoming = challenge.next_deadline(at)
+    if upcoming is None:
+        return None
+    name, when = upcoming
+    relative = format_timedelta(when - at, granularity="minute", add_direction=True)
+    return str(_DEADLINE_PHRASES[name]) % {"when": relative}

@@ -1,0 +1,44 @@
+// Votes without a page reload. Without JavaScript the same forms post and redirect back.
+(function () {
+  "use strict";
+  var status = document.getElementById("vote-status");
+
+  function announce(text) {
+    if (status) { status.textContent = text; }
+  }
+
+  function update(form, data) {
+    var button = form.querySelector("button");
+    var voted = !!data.voted;
+    var other = form.getAttribute(voted ? "data-unvote-url" : "data-vote-url");
+    form.setAttribute("action", other);
+    button.setAttribute("aria-pressed", voted ? "true" : "false");
+    button.textContent = button.getAttribute(voted ? "data-label-voted" : "data-label-vote");
+    var count = document.getElementById("votes-" + form.getAttribute("data-idea"));
+    if (count && data.count !== null && data.count !== undefined) { count.textContent = data.count; }
+    var budgets = document.querySelectorAll("[data-vote-budget]");
+    for (var i = 0; i < budgets.length; i++) { budgets[i].textContent = data.budget; }
+    announce(data.message + " " + data.budget);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-vote") || !window.fetch) { return; }
+    event.preventDefault();
+    var button = form.querySelector("button");
+    button.disabled = true;
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "Accept": "application/json" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
+    }).then(function (result) {
+      if (result.status === 401 && result.data.login) { window.location.href = result.data.login; return; }
+      if (result.ok) { update(form, result.data); } else { announce(result.data.message); }
+    }).catch(function () {
+      form.submit();  // network trouble: fall back to the plain form post
+    }).then(function () { button.disabled = false; });
+  });
+})();

@@ -1,0 +1,398 @@
+"""Benchmark: the challenge's idea list against a bare endpoint of the same app, same run.
+
+A script, not a pytest test:
+
+    .venv/bin/python tests/bench/bench_list_page.py [--requests 1000] [--clients 4]
+
+It creates a throw-away PostgreSQL database (CONSULT_TEST_PG, default
+postgresql://postgres@127.0.0.1:5432/test) with one challenge holding 2,000 published ideas,
+500 comments and 100,000 votes, serves the app with gunicorn (gthread) on 127.0.0.1, sends a
+bounded number of requests from a few client threads over loopback, first to GET /healthz
+(the app's per-request work without templates or database) and then to the list page with
+several sorts, filters, a search and a deep page, and prints requests/s, p50/p99 latency and
+the ratio list/bare. Clients and server share the machine's cores, so the figures compare
+the two endpoints; they are not a capacity plan.
+
+There is no votes table yet (it comes with voting): the 100,000 votes are Idea.vote_count
+values summing to 100,000, which is what the list reads anyway.
+"""
+
+import argparse
+import http.client
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "public")]
+
+import psycopg  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+SECRET = "bench-" + secrets.token_hex(16)
+IDEAS, COMMENTS, VOTES = 2_000, 500, 100_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def create_database() -> tuple[str, str]:
+    name = f"consult_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return name, url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed(app) -> dict:
+    """Migrate and fill the database; returns ids the URLs need."""
+    import hashlib
+    from datetime import timedelta
+
+    from flask_migrate import upgrade
+    from public_helpers import add_many_ideas
+    from sqlalchemy import func, select, text
+
+    from consult.accounts.models import User
+    from consult.challenges.models import Category, Challenge
+    from consult.clock import now
+    from consult.demo import DORTMUND_DISTRICTS
+    from consult.districts import District
+    from consult.extensions import db
+    from consult.ideas.models import Comment, Idea
+    from consult.media.models import Image
+
+    with app.app_context():
+        upgrade()
+        districts = [District(name=n, position=i) for i, n in enumerate(DORTMUND_DISTRICTS)]
+        db.session.add_all(districts)
+        users = [
+            User(email=f"b{i}@bench.example", pseudonym=f"Person {i}", pseudonym_key=f"person {i}")
+            for i in range(200)
+        ]
+        db.session.add_all(users)
+        images = []
+        for i in range(20):
+            data = b"bench-image-%d" % i
+            images.append(
+                Image(
+                    data=data,
+                    thumbnail=data,
+                    width=800,
+                    height=600,
+                    digest=hashlib.sha256(data).hexdigest(),
+                )
+            )
+        db.session.add_all(images)
+        t = now()
+        challenge = Challenge(
+            title_de="Wie wird die Innenstadt lebendiger?",
+            title_en="How do we bring the city centre to life?",
+            question_de="Was würde Sie öfter in die Innenstadt locken?",
+            question_en="What would bring you to the city centre more often?",
+            description_de="Die Stadt sucht Ideen für Plätze, Wege und Treffpunkte. " * 10,
+            plain_de="Die Stadt fragt: Was wünschen Sie sich für die Innenstadt?",
+            submission_opens_at=t - timedelta(days=20),
+            submission_closes_at=t + timedelta(days=5),
+            voting_opens_at=t - timedelta(days=2),
+            voting_closes_at=t + timedelta(days=12),
+            results_at=t + timedelta(days=30),
+        )
+        challenge.categories = [
+            Category(name_de=de, name_en=en, position=i)
+            for i, (de, en) in enumerate(
+                [
+                    ("Grün & Klima", "Green & climate"),
+                    ("Mobilität", "Mobility"),
+                    ("Kultur", "Culture"),
+                    ("Sport & Spiel", "Sport & play"),
+                    ("Soziales", "Community"),
+                    ("Sauberkeit", "Cleanliness"),
+                ]
+            )
+        ]
+        db.session.add(challenge)
+        db.session.commit()
+        add_many_ideas(
+            challenge,
+            IDEAS,
+            COMMENTS,
+            VOTES,
+            [u.id for u in users],
+            [d.id for d in districts],
+            [i.id for i in images],
+        )
+        # What autovacuum does soon after bulk inserts: the planner needs the table's and the
+        # GIN index's statistics (the latter come from VACUUM only) to pick the index.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        figures = {
+            "ideas": db.session.scalar(select(func.count()).select_from(Idea)),
+            "comments": db.session.scalar(select(func.count()).select_from(Comment)),
+            "votes": db.session.scalar(select(func.sum(Idea.vote_count))),
+        }
+        assert figures == {"ideas": IDEAS, "comments": COMMENTS, "votes": VOTES}, figures
+        return {
+            "challenge": challenge.id,
+            "category": challenge.categories[1].id,
+            "district": districts[7].id,
+        }
+
+
+def list_urls(ids: dict) -> list[str]:
+    base = f"/challenges/{ids['challenge']}"
+    return [
+        base,
+        base + "?sort=votes",
+        base + "?sort=random&seed=123456789",
+        base + f"?category={ids['category']}",
+        base + f"?district={ids['district']}&sort=votes",
+        base + "?q=Spielplatz+Park",
+        base + "?page=50",
+        base + f"?q=Brunnen&category={ids['category']}&sort=random&seed=42&page=2",
+    ]
+
+
+def explain_search(app, ids: dict) -> str:
+    """PostgreSQL's plan for the list's search: it should use ix_ideas_search."""
+    from sqlalchemy import select, text
+
+    from consult.extensions import db
+    from consult.ideas.models import Idea
+    from consult.ideas.services import _search_clause
+
+    with app.app_context():
+        stmt = select(Idea.id).where(
+            Idea.challenge_id == ids["challenge"],
+            Idea.status == "published",
+            _search_clause("Spielplätze"),
+        )
+        sql = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(f"EXPLAIN {sql}")).all()
+        return "\n".join("    " + row[0] for row in rows)
+
+
+def count_queries(app, urls: list[str]) -> set[int]:
+    """SQL statements per list request, counted in-process with the test client."""
+    from sqlalchemy import event
+
+    from consult.extensions import db
+
+    counts, statements = set(), []
+
+    def count(*args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    client = app.test_client()
+    for url in urls:  # each request in its own app context and session, as in production
+        statements.clear()
+        assert client.get(url).status_code == 200, url
+        counts.add(len(statements))
+    event.remove(engine, "before_cursor_execute", count)
+    engine.dispose()
+    return counts
+
+
+def start_server(database_url: str, port: int, workers: int, threads: int, log):
+    env = {
+        **os.environ,
+        "CONSULT_SECRET_KEY": SECRET,
+        "CONSULT_SQLALCHEMY_DATABASE_URI": database_url,
+        "CONSULT_INSTANCE_PATH": tempfile.mkdtemp(prefix="consult-bench-"),
+        "CONSULT_REDIS_URL": "null",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return subprocess.Popen(
+        [
+            str(gunicorn),
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until_up(port: int, server, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def run(port: int, urls: list[str], total: int, clients: int) -> dict:
+    """Send ``total`` GET requests from ``clients`` threads."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    next_index = iter(range(total))
+
+    def client():
+        mine = []
+        while True:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                break
+            url = urls[i % len(urls)]
+            started = time.perf_counter()
+            # A new connection per request, as from many visitors: kept-alive connections
+            # would pin each client thread to one gunicorn worker.
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", url, headers={"Accept-Language": "de", "Connection": "close"})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200:
+                errors.append(f"{response.status} {url}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+    }
+
+
+def merge(a: dict, b: dict) -> dict:
+    # Two rounds per endpoint, interleaved, so that drift hits both alike.
+    return {
+        "requests": a["requests"] + b["requests"],
+        "rps": (a["rps"] + b["rps"]) / 2,
+        "p50": (a["p50"] + b["p50"]) / 2,
+        "p99": max(a["p99"], b["p99"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1000, help="per endpoint and round")
+    parser.add_argument("--clients", type=int, default=4, help="client threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads each")
+    args = parser.parse_args()
+    with tempfile.NamedTemporaryFile("w+", prefix="consult-bench-", suffix=".log") as log:
+        name, database_url = create_database()
+        try:
+            measure(args, database_url, log)
+        finally:
+            drop_database(name)
+
+
+def measure(args, database_url: str, log) -> None:
+    from consult import create_app
+
+    server = None
+    try:
+        t0 = time.perf_counter()
+        app = create_app(
+            {
+                "SECRET_KEY": SECRET,
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "REDIS_URL": None,
+                "MAIL_DIR": tempfile.mkdtemp(),
+            }
+        )
+        ids = seed(app)
+        urls = list_urls(ids)
+        queries = count_queries(app, urls)
+        plan = explain_search(app, ids)
+        print(
+            f"data: {IDEAS} published ideas, {COMMENTS} comments, {VOTES} votes in one "
+            f"challenge (no votes table yet: Idea.vote_count seeded to sum {VOTES}); "
+            f"set up in {time.perf_counter() - t0:.1f} s"
+        )
+        print(f"SQL queries per list page, over {len(urls)} variants: {sorted(queries)}")
+        print("search plan (EXPLAIN):\n" + plan)
+
+        port = free_port()
+        server = start_server(database_url, port, args.workers, args.threads, log)
+        wait_until_up(port, server)
+        print(
+            f"server: gunicorn gthread, {args.workers} workers x {args.threads} threads; "
+            f"{args.clients} client threads, one connection per request, loopback; "
+            f"{os.cpu_count()} CPUs shared"
+        )
+        run(port, ["/healthz"], 200, args.clients)  # warm-up: connections, imports, caches
+        run(port, urls, 200, args.clients)
+        bare1 = run(port, ["/healthz"], args.requests, args.clients)
+        list1 = run(port, urls, args.requests, args.clients)
+        bare2 = run(port, ["/healthz"], args.requests, args.clients)
+        list2 = run(port, urls, args.requests, args.clients)
+        bare, listed = merge(bare1, bare2), merge(list1, list2)
+
+        print(f"{'endpoint':<34}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+        for label, r in (("bare GET /healthz", bare), ("list GET /challenges/<id>?…", listed)):
+            print(f"{label:<34}{r['requests']:>9}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}")
+        print(
+            f"ratio list/bare: throughput {listed['rps'] / bare['rps']:.3f} "
+            f"(bare is {bare['rps'] / listed['rps']:.1f}x faster), "
+            f"p50 latency {listed['p50'] / bare['p50']:.1f}x"
+        )
+        print(f"total time {time.perf_counter() - t0:.1f} s")
+    except BaseException:
+        log.flush()
+        log.seek(0)
+        sys.stderr.write(log.read()[-4000:])
+        raise
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The idea list runs the same number of SQL queries for 3 ideas as for 2,000 (with 500
+comments and 100,000 votes): nothing is loaded per idea."""
+
+import pytest
+from public_helpers import add_many_ideas, idea_count
+from sqlalchemy import event, func, select
+
+from consult.extensions import db
+from consult.ideas.models import Comment, Idea
+
+VARIANTS = [
+    "",
+    "?sort=votes",
+    "?sort=random&seed=12345",
+    "?sort=random&seed=12345&page=7",
+    "?category={category}",
+    "?district={district}",
+    "?q=Spielplatz+Park",
+    "?q=Spielplatz&sort=votes&category={category}&district={district}&page=2",
+    "?page=" + "9" * 300,
+]
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine, self.statements = engine, []
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+
+def _count_queries(client, url) -> tuple[int, str]:
+    with QueryCounter(db.engine) as counter:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(counter.statements), response.get_data(as_text=True)
+
+
+@pytest.fixture
+def shaped(make_challenge, make_user, make_image, districts):
+    challenge = make_challenge("voting", categories=[("Grün", "Green"), ("Verkehr", "Traffic")])
+    authors = [make_user().id for _ in range(5)]
+    images = [make_image().id for _ in range(3)]
+    image = make_image()
+    challenge.cover_image_id = image.id
+    db.session.commit()
+    return challenge, authors, [d.id for d in districts], images
+
+
+def test_the_list_page_runs_a_constant_number_of_queries(client, shaped):
+    challenge, authors, district_ids, images = shaped
+    add_many_ideas(challenge, 3, 2, 10, authors, district_ids, images, start=0)
+    fill = {"category": challenge.categories[0].id, "district": district_ids[1]}
+    urls = [f"/challenges/{challenge.id}" + v.format(**fill) for v in VARIANTS]
+    small = {url: _count_queries(client, url)[0] for url in urls}
+
+    add_many_ideas(challenge, 1997, 498, 99_990, authors, district_ids, images, start=3)
+    assert db.session.scalar(select(func.count()).select_from(Idea)) == 2000
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 500
+    assert db.session.scalar(select(func.sum(Idea.vote_count))) == 100_000
+    large = {}
+    for url in urls:
+        large[url], html = _count_queries(client, url)
+        if "q=" not in url and "page=" not in url:
+            assert idea_count(html) == 20, url
+    assert large == small
+    # challenge, categories, districts, cover image, count, one page of ideas
+    assert set(small.values()) == {6}, small
+
+
+def test_logged_in_visitors_add_only_their_own_account(client, shaped, make_user, login):
+    challenge, authors, district_ids, images = shaped
+    add_many_ideas(challenge, 3, 0, 10, authors, district_ids, images)
+    url = f"/challenges/{challenge.id}"
+    anonymous, _ = _count_queries(client, url)
+    login(make_user())
+    add_many_ideas(challenge, 300, 0, 1000, authors, district_ids, images, start=3)
+    logged_in, _ = _count_queries(client, url)
+    assert logged_in <= anonymous + 2  # the user and their roles
