@@ -688,3 +688,60 @@ def list_own_ideas(author) -> list[Idea]:
             .order_by(Idea.updated_at.desc(), Idea.id.desc())
         )
     )
+
+
+# --- the author's own data (GDPR export and deletion) -----------------------------------
+
+
+def export_own_contributions(user) -> dict:
+    """Ideas (drafts included), comments and reports of the user, for "download my data"."""
+    ideas = db.session.scalars(select(Idea).where(Idea.author_id == user.id).order_by(Idea.id))
+    comments = db.session.scalars(
+        select(Comment).where(Comment.author_id == user.id).order_by(Comment.id)
+    )
+    reports = db.session.scalars(
+        select(Report).where(Report.reporter_id == user.id).order_by(Report.id)
+    )
+    return {
+        "ideas": [
+            {"id": i.id, "challenge_id": i.challenge_id, "title": i.title, "body": i.body,
+             "language": i.language, "status": i.status, "created_at": i.created_at.isoformat(),
+             "submitted_at": i.submitted_at.isoformat() if i.submitted_at else None}
+            for i in ideas
+        ],
+        "comments": [
+            {"id": c.id, "idea_id": c.idea_id, "body": c.body, "status": c.status,
+             "created_at": c.created_at.isoformat()}
+            for c in comments
+        ],
+        "reports": [
+            {"id": r.id, "idea_id": r.idea_id, "comment_id": r.comment_id, "reason": r.reason,
+             "note": r.note, "created_at": r.created_at.isoformat()}
+            for r in reports
+        ],
+    }  # fmt: skip
+
+
+def delete_own_drafts(user) -> None:
+    """Drafts were never public, so they leave with the account, photos included.
+
+    Submitted and published ideas and comments stay, shown as "deleted account".
+    """
+    for idea in db.session.scalars(
+        select(Idea).where(Idea.author_id == user.id, Idea.status == "draft")
+    ):
+        image_id = idea.image_id
+        db.session.delete(idea)
+        db.session.flush()
+        discard_image(image_id)
+
+
+def _register_account_hooks() -> None:
+    from ..accounts import services as accounts
+
+    if export_own_contributions not in accounts.DATA_EXPORTERS:
+        accounts.DATA_EXPORTERS.append(export_own_contributions)
+        accounts.DELETION_HOOKS.append(delete_own_drafts)
+
+
+_register_account_hooks()
