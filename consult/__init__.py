@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .media.views import bp as media_bp
     from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
+    from .voting.views import bp as voting_bp
 
     for blueprint in (
         pages_bp,

@@ -6,5 +6,7 @@ from .challenges.models import Category, Challenge  # noqa: F401
 from .districts import District  # noqa: F401
 from .ideas.models import Comment, Idea, Report  # noqa: F401
 from .jobs import Outbox  # noqa: F401
+from .jury.models import JurorAssignment  # noqa: F401
 from .media.models import Image  # noqa: F401
 from .ratelimit import RateLimitCounter  # noqa: F401
+from .voting.models import Ballot, PaperVoteEntry, Vote  # noqa: F401

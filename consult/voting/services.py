@@ -1,0 +1,302 @@
+"""Use cases of voting: cast and withdraw votes within the budget, paper votes, checks.
+
+Exactness comes from the database, never from a check-then-insert in Python:
+- one vote per (idea, citizen) is the unique constraint on ``votes``;
+- the budget is one conditional ``UPDATE ballots SET used = used + 1 WHERE used < budget``,
+  which the database serialises per citizen (a row lock on PostgreSQL, the write lock on
+  SQLite), so concurrent requests from several tabs can never exceed it;
+- the cached ``ideas.vote_count`` changes in the same transaction as the rows, and
+  ``check_vote_counts()`` compares it with ``COUNT(*)``.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from .. import ratelimit
+from ..audit.services import record_action
+from ..challenges.models import Challenge
+from ..errors import UserError
+from ..extensions import db
+from ..i18n import _
+from ..ideas.models import Idea
+from ..jury.models import JurorAssignment
+from ..text import clean_line, clean_text, has_invisible_characters
+from .models import Ballot, PaperVoteEntry, Vote
+
+# Abuse limits. Per account: far above what a person tapping buttons does. Per address:
+# high enough for 200 citizens behind one carrier address voting and withdrawing at once.
+ACCOUNT_LIMIT, ACCOUNT_WINDOW = 60, 60
+ADDRESS_LIMIT, ADDRESS_WINDOW = 3000, 60
+PAPER_MAX = 100_000
+
+
+@dataclass(frozen=True)
+class BallotState:
+    used: int
+    budget: int  # 0: one vote per idea, no limit on the number of ideas
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.budget == 0 else max(self.budget - self.used, 0)
+
+
+# --- who may vote -----------------------------------------------------------------------
+
+
+def is_juror(user, challenge: Challenge) -> bool:
+    return (
+        db.session.get(JurorAssignment, {"challenge_id": challenge.id, "user_id": user.id})
+        is not None
+    )
+
+
+def _check_voter(user, challenge: Challenge) -> None:
+    if not challenge.voting_open():
+        raise UserError(_("Voting is not open for this challenge."), status=409)
+    if is_juror(user, challenge):
+        raise UserError(
+            _("You are on the jury of this challenge, so you cannot vote in it."), status=403
+        )
+
+
+def _votable_idea(challenge: Challenge, idea_id: int) -> Idea:
+    idea = db.session.get(Idea, idea_id)
+    if (
+        idea is None
+        or idea.challenge_id != challenge.id
+        or idea.status not in ("published", "hidden")
+    ):
+        raise UserError(_("This idea does not exist in this challenge."), status=404)
+    if idea.status == "hidden":
+        raise UserError(
+            _("This idea has been hidden by moderation and cannot receive votes."), status=409
+        )
+    return idea
+
+
+def check_abuse_limits(user, address: str) -> None:
+    """429 with Retry-After when an account or an address votes implausibly fast."""
+    for key, limit, window in (
+        (f"vote:user:{user.id}", ACCOUNT_LIMIT, ACCOUNT_WINDOW),
+        (f"vote:addr:{address}", ADDRESS_LIMIT, ADDRESS_WINDOW),
+    ):
+        wait = ratelimit.retry_after(key, limit, window)
+        if wait:
+            raise ratelimit.too_many(
+                wait, _("You are voting very fast. Please wait %(seconds)d seconds.", seconds=wait)
+            )
+    ratelimit.hit(f"vote:user:{user.id}", ACCOUNT_WINDOW)
+    ratelimit.hit(f"vote:addr:{address}", ADDRESS_WINDOW)
+
+
+# --- casting and withdrawing ------------------------------------------------------------
+
+
+def _insert_ballot_if_missing(challenge_id: int, user_id: int) -> None:
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(Ballot)
+        .values(challenge_id=challenge_id, user_id=user_id, used=0)
+        .on_conflict_do_nothing()
+    )
+
+
+def ballot_state(user, challenge: Challenge) -> BallotState:
+    used = db.session.scalar(
+        select(Ballot.used).where(Ballot.challenge_id == challenge.id, Ballot.user_id == user.id)
+    )
+    return BallotState(used or 0, challenge.vote_budget)
+
+
+def has_voted(user, idea: Idea) -> bool:
+    return (
+        db.session.scalar(select(Vote.id).where(Vote.idea_id == idea.id, Vote.user_id == user.id))
+        is not None
+    )
+
+
+def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
+    """Vote for an idea. Voting again for the same idea changes nothing (idempotent)."""
+    _check_voter(user, challenge)
+    idea = _votable_idea(challenge, idea_id)
+    _insert_ballot_if_missing(challenge.id, user.id)
+    budget = challenge.vote_budget
+    took_slot = db.session.execute(
+        update(Ballot)
+        .where(
+            Ballot.challenge_id == challenge.id,
+            Ballot.user_id == user.id,
+            or_(literal(budget) == 0, Ballot.used < budget),
+        )
+        .values(used=Ballot.used + 1)
+    ).rowcount
+    if not took_slot:
+        db.session.rollback()
+        if has_voted(user, idea):
+            return ballot_state(user, challenge)
+        raise UserError(
+            _("You have used all %(budget)d of your votes. Withdraw one to vote for this idea.",
+              budget=budget),
+            status=409,
+        )  # fmt: skip
+    try:
+        db.session.add(Vote(challenge_id=challenge.id, idea_id=idea.id, user_id=user.id))
+        db.session.flush()
+    except IntegrityError:
+        # Already voted (a double tap or a second tab): undo the slot, change nothing.
+        db.session.rollback()
+        return ballot_state(user, challenge)
+    db.session.execute(
+        update(Idea).where(Idea.id == idea.id).values(vote_count=Idea.vote_count + 1)
+    )
+    db.session.commit()
+    return ballot_state(user, challenge)
+
+
+def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
+    """Take a vote back while voting runs; the slot is free again."""
+    _check_voter(user, challenge)
+    idea = db.session.get(Idea, idea_id)
+    if idea is None or idea.challenge_id != challenge.id:
+        raise UserError(_("This idea does not exist in this challenge."), status=404)
+    removed = db.session.execute(
+        delete(Vote).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
+    ).rowcount
+    if not removed:
+        db.session.rollback()
+        raise UserError(_("You have not voted for this idea."), status=409)
+    db.session.execute(
+        update(Ballot)
+        .where(Ballot.challenge_id == challenge.id, Ballot.user_id == user.id)
+        .values(used=Ballot.used - 1)
+    )
+    db.session.execute(
+        update(Idea).where(Idea.id == idea.id).values(vote_count=Idea.vote_count - 1)
+    )
+    db.session.commit()
+    return ballot_state(user, challenge)
+
+
+def voted_idea_ids(user, challenge: Challenge) -> set[int]:
+    """The ideas of one challenge the user voted for (for the buttons on a list page)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(
+        db.session.scalars(
+            select(Vote.idea_id).where(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
+        )
+    )
+
+
+def list_my_votes(user) -> list[Idea]:
+    """Every idea the user voted for, newest vote first."""
+    return list(
+        db.session.scalars(
+            select(Idea)
+            .join(Vote, and_(Vote.idea_id == Idea.id, Vote.user_id == user.id))
+            .order_by(Vote.created_at.desc(), Vote.id.desc())
+        )
+    )
+
+
+# --- paper votes ------------------------------------------------------------------------
+
+
+def enter_paper_votes(
+    actor, idea: Idea, count: int, event_name: str, note: str = ""
+) -> PaperVoteEntry:
+    """Record votes collected on paper (a negative count corrects an earlier entry); audited."""
+    if (
+        not isinstance(count, int)
+        or isinstance(count, bool)
+        or count == 0
+        or abs(count) > PAPER_MAX
+    ):
+        raise UserError(
+            _("Please enter a whole number other than 0, at most %(max)d.", max=PAPER_MAX),
+            field="count",
+        )
+    name = clean_line(event_name or "")
+    if not name or len(name) > 120 or has_invisible_characters(name):
+        raise UserError(_("Please name the event (at most 120 characters)."), field="event_name")
+    note = clean_text(note or "")
+    if len(note) > 1000:
+        raise UserError(_("Please use at most %(max)d characters.", max=1000), field="note")
+    if idea.status != "published":
+        raise UserError(_("Paper votes can only be entered for published ideas."), status=409)
+    if idea.challenge.phase() in ("results", "archived"):
+        raise UserError(
+            _("The results of this challenge are out; votes can no longer change."), status=409
+        )
+    total = paper_vote_total(idea.id)
+    if total + count < 0:
+        raise UserError(_("A correction cannot take the paper votes below zero."), field="count")
+    entry = PaperVoteEntry(
+        idea_id=idea.id, count=count, event_name=name, note=note, entered_by_id=actor.id
+    )
+    db.session.add(entry)
+    db.session.flush()
+    record_action(
+        actor, "votes.paper_entry", "idea", idea.id, count=count, event=name, entry=entry.id
+    )
+    db.session.commit()
+    return entry
+
+
+def paper_vote_total(idea_id: int) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(PaperVoteEntry.count), 0)).where(
+            PaperVoteEntry.idea_id == idea_id
+        )
+    )
+
+
+def paper_vote_totals(challenge: Challenge) -> dict[int, int]:
+    """Paper votes per idea of a challenge, in one query."""
+    rows = db.session.execute(
+        select(PaperVoteEntry.idea_id, func.sum(PaperVoteEntry.count))
+        .join(Idea, Idea.id == PaperVoteEntry.idea_id)
+        .where(Idea.challenge_id == challenge.id)
+        .group_by(PaperVoteEntry.idea_id)
+    )
+    return {idea_id: int(total) for idea_id, total in rows}
+
+
+def counted_votes(challenge: Challenge) -> dict[int, int]:
+    """Votes per published idea from the rows (plus paper votes when the challenge says so)."""
+    online = dict(
+        db.session.execute(
+            select(Vote.idea_id, func.count())
+            .where(Vote.challenge_id == challenge.id)
+            .group_by(Vote.idea_id)
+        ).all()
+    )
+    paper = paper_vote_totals(challenge) if challenge.count_paper_votes else {}
+    ideas = db.session.scalars(
+        select(Idea.id).where(Idea.challenge_id == challenge.id, Idea.status == "published")
+    )
+    return {i: online.get(i, 0) + paper.get(i, 0) for i in ideas}
+
+
+# --- checking the caches ----------------------------------------------------------------
+
+
+def check_vote_counts(repair: bool = False) -> list[tuple[int, int, int]]:
+    """(idea id, cached count, rows) for every idea whose cache differs from its rows."""
+    rows = select(Vote.idea_id, func.count().label("n")).group_by(Vote.idea_id).subquery()
+    mismatches = [
+        (idea_id, cached, actual)
+        for idea_id, cached, actual in db.session.execute(
+            select(Idea.id, Idea.vote_count, func.coalesce(rows.c.n, 0))
+            .outerjoin(rows, rows.c.idea_id == Idea.id)
+            .where(Idea.vote_count != func.coalesce(rows.c.n, 0))
+        )
+    ]
+    if repair and mismatches:
+        for idea_id, _cached, actual in mismatches:
+            db.session.execute(update(Idea).where(Idea.id == idea_id).values(vote_count=actual))
+        db.session.commit()
+    return mismatches

@@ -1,0 +1,97 @@
+"""Voting: plain form POSTs that work without JavaScript; with it, JSON for in-place updates."""
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..challenges.models import Challenge
+from ..errors import UserError
+from ..extensions import db
+from ..i18n import _, ngettext
+from ..ideas.models import Idea
+from ..permissions import check_role, login_required
+from ..ratelimit import client_address
+from ..security import safe_next
+from . import services
+
+bp = Blueprint("voting", __name__)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _idea_id() -> int:
+    """Exactly one idea id, a plain positive number that fits a database integer."""
+    values = request.form.getlist("idea")
+    if len(values) != 1 or not values[0].isdigit() or len(values[0]) > 9 or int(values[0]) == 0:
+        abort(400, description=_("Please choose exactly one idea."))
+    return int(values[0])
+
+
+def budget_message(state: services.BallotState) -> str:
+    if state.remaining is None:
+        return ngettext(
+            "You have voted for %(num)d idea.", "You have voted for %(num)d ideas.", state.used
+        )
+    return _("%(left)d of %(budget)d votes left", left=state.remaining, budget=state.budget)
+
+
+def _answer(
+    challenge: Challenge, idea_id: int, state: services.BallotState, voted: bool, message: str
+):
+    if _wants_json():
+        idea = db.session.get(Idea, idea_id)
+        show_count = not (challenge.hide_counts_while_voting and challenge.voting_open())
+        return jsonify(
+            voted=voted,
+            message=message,
+            budget=budget_message(state),
+            remaining=state.remaining,
+            count=idea.vote_count if show_count else None,
+        )
+    flash(f"{message} {budget_message(state)}", "success")
+    return redirect(safe_next(request.form.get("next"), url_for("ideas.show", idea_id=idea_id)))
+
+
+def _refusal(error: UserError):
+    if _wants_json():
+        return jsonify(message=error.message), error.status
+    abort(error.status, description=error.message)
+
+
+def _vote_action(challenge_id: int, cast: bool):
+    challenge = db.session.get(Challenge, challenge_id) or abort(404)
+    idea_id = _idea_id()
+    if not current_user.is_authenticated:
+        # Tapping vote while logged out: log in, then come back to the idea.
+        target = url_for("accounts.login", next=url_for("ideas.show", idea_id=idea_id))
+        if _wants_json():
+            return jsonify(message=_("Please log in to vote."), login=target), 401
+        return redirect(target)
+    # The CSRF token was already checked for every POST (consult.extensions.csrf).
+    check_role("citizen")
+    services.check_abuse_limits(current_user, client_address())
+    try:
+        if cast:
+            state = services.cast_vote(current_user, challenge, idea_id)
+            return _answer(challenge, idea_id, state, True, _("Your vote has been counted."))
+        state = services.withdraw_vote(current_user, challenge, idea_id)
+        return _answer(challenge, idea_id, state, False, _("Your vote has been withdrawn."))
+    except UserError as error:
+        return _refusal(error)
+
+
+@bp.post("/challenges/<int:challenge_id>/vote")
+def vote(challenge_id: int):
+    return _vote_action(challenge_id, cast=True)
+
+
+@bp.post("/challenges/<int:challenge_id>/unvote")
+def unvote(challenge_id: int):
+    return _vote_action(challenge_id, cast=False)
+
+
+@bp.get("/my/votes")
+@login_required
+def my_votes():
+    return render_template("voting/mine.html", ideas=services.list_my_votes(current_user))
