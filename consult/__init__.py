@@ -66,6 +66,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         ideas_bp,
         moderation_bp,
         media_bp,
+        voting_bp,
     ):
         app.register_blueprint(blueprint)
     return app
