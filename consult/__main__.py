@@ -147,7 +147,11 @@ def command_test(pytest_args: list[str]) -> int:
         return 1
     say("pytest (every app test on SQLite and on PostgreSQL)")
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    return run(BIN / "python", "-m", "pytest", *pytest_args, check=False, env=env).returncode
+    # One worker per core; each has its own databases (and Redis database).
+    workers = ["-n", str(min(os.cpu_count() or 1, 4))] if "-n" not in pytest_args else []
+    return run(
+        BIN / "python", "-m", "pytest", *workers, *pytest_args, check=False, env=env
+    ).returncode
 
 
 def command_translations() -> int:

@@ -179,13 +179,24 @@ def resend_verification(user: User) -> None:
     db.session.commit()
 
 
+def _use_link(purpose: str, token: str, address_key: str, invalid: str) -> tuple[User, dict]:
+    """Use up an e-mail link; its account must be active and still have the linked address."""
+    payload = consume_token(purpose, token, current_app.config["VERIFY_LINK_MAX_AGE"])
+    user = db.session.get(User, payload["u"])
+    if user is None or not user.is_active or user.email != payload.get(address_key):
+        db.session.rollback()
+        raise UserError(invalid)
+    return user, payload
+
+
 def verify_email(token: str) -> User:
     """Use a verification link: the account becomes a verified citizen."""
-    payload = consume_token("verify", token, current_app.config["VERIFY_LINK_MAX_AGE"])
-    user = db.session.get(User, payload["u"])
-    if user is None or not user.is_active or user.email != payload.get("e"):
-        db.session.rollback()
-        raise UserError(_("This link is not valid. Please copy it completely from the e-mail."))
+    user, _payload = _use_link(
+        "verify",
+        token,
+        "e",
+        _("This link is not valid. Please copy it completely from the e-mail."),
+    )
     if user.email_verified_at is None:
         _mark_verified(user)
     db.session.commit()
@@ -358,11 +369,9 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
 
 def confirm_email_change(token: str) -> User:
     """Use the confirmation link: the new address replaces the old one, already verified."""
-    payload = consume_token("email", token, current_app.config["VERIFY_LINK_MAX_AGE"])
-    user = db.session.get(User, payload["u"])
-    if user is None or not user.is_active or user.email != payload.get("old"):
-        db.session.rollback()
-        raise UserError(_("This link is no longer valid. Please request a new one."))
+    user, payload = _use_link(
+        "email", token, "old", _("This link is no longer valid. Please request a new one.")
+    )
     if find_user_by_email(payload["e"]) is not None:
         db.session.rollback()
         raise UserError(_("This e-mail address already belongs to another account."))

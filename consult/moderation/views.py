@@ -79,31 +79,32 @@ def publish_idea(idea_id: int):
 @role_required(*MODERATORS)
 def hide_idea(idea_id: int):
     idea = db.session.get(Idea, idea_id) or abort(404)
-    key = f"idea-{idea_id}"
-    form = scoped(HideForm(), key)
-    if not form.validate_on_submit():
-        return _render_queue({key: form}, 400)
-    try:
-        services.hide_idea(current_user, idea, form.reason.data, form.note.data)
-    except UserError as error:
-        return _refused(error, key, form)
-    flash(_("The idea is hidden, and its author has been told why."), "success")
-    return redirect(url_for("moderation.queue"))
+    return _hide(
+        idea, f"idea-{idea_id}", services.hide_idea,
+        _("The idea is hidden, and its author has been told why."),
+    )  # fmt: skip
 
 
 @bp.post(f"/comments/<int(max={ID_MAX}):comment_id>/hide")
 @role_required(*MODERATORS)
 def hide_comment(comment_id: int):
     comment = db.session.get(Comment, comment_id) or abort(404)
-    key = f"comment-{comment_id}"
+    return _hide(
+        comment, f"comment-{comment_id}", services.hide_comment,
+        _("The comment is hidden, and its author has been told why."),
+    )  # fmt: skip
+
+
+def _hide(target, key: str, hide, success: str):
+    """Validate the hide form of one queue item and run ``hide`` (idea or comment) on it."""
     form = scoped(HideForm(), key)
     if not form.validate_on_submit():
         return _render_queue({key: form}, 400)
     try:
-        services.hide_comment(current_user, comment, form.reason.data, form.note.data)
+        hide(current_user, target, form.reason.data, form.note.data)
     except UserError as error:
         return _refused(error, key, form)
-    flash(_("The comment is hidden, and its author has been told why."), "success")
+    flash(success, "success")
     return redirect(url_for("moderation.queue"))
 
 
