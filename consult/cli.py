@@ -1,4 +1,4 @@
-"""Command-line commands: ``flask users``, ``flask demo``, ``flask jobs``."""
+"""Command-line commands: ``flask users``, ``flask demo``, ``flask jobs``, ``flask votes``."""
 
 import sys
 
@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying consult out.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
+votes_cli = AppGroup("votes", help="Votes: check the cached counts against the rows.")
 
 
 @users_cli.command("create-admin")
@@ -65,7 +66,34 @@ def relay_command() -> None:
     click.echo(f"{relay_pending()} job(s) handed over.")
 
 
+@votes_cli.command("check")
+@click.option("--repair", is_flag=True, help="Set every differing cache to what the rows say.")
+def votes_check_command(repair: bool) -> None:
+    """Compare every Idea.vote_count and Ballot.used with the votes rows; exit 1 on any mismatch.
+
+    With --repair the caches are corrected, and the command still exits 1 so that a
+    scheduled check reports that something had drifted.
+    """
+    from .voting.services import check_ballots, check_vote_counts
+
+    ideas = check_vote_counts(repair=repair)
+    ballots = check_ballots(repair=repair)
+    for idea_id, cached, actual in ideas:
+        click.echo(f"idea {idea_id}: cached vote_count {cached}, rows {actual}")
+    for challenge_id, user_id, cached, actual in ballots:
+        click.echo(
+            f"ballot challenge {challenge_id} user {user_id}: cached used {cached}, rows {actual}"
+        )
+    if not ideas and not ballots:
+        click.echo("All vote counts and ballots equal their rows.")
+        return
+    verb = "repaired" if repair else "found"
+    click.echo(f"{len(ideas)} idea count(s) and {len(ballots)} ballot(s) differed ({verb}).")
+    sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(votes_cli)

@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "idea.hide": _l("Idea hidden"),
     "comment.hide": _l("Comment hidden"),
     "report.resolve": _l("Report closed"),
+    "votes.paper_entry": _l("Paper votes entered"),
 }
 
 PAGE_SIZE = 50

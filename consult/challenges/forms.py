@@ -22,7 +22,7 @@ from ..extensions import db
 from ..forms import FlaskForm, max_length, required
 from ..i18n import LANGUAGE_NAMES, _, _l
 from .models import MODERATION_MODES
-from .services import LOCKED_ONCE_VOTING, MAX_VOTE_BUDGET
+from .services import LOCKED_ONCE_VOTING, MAX_VOTE_BUDGET, SCHEDULE_FIELDS, SETTING_FIELDS
 
 # Names of the bilingual fields, for "missing translations" (Challenge.missing_translations).
 TRANSLATION_LABELS = {
@@ -216,15 +216,8 @@ class ChallengeForm(FlaskForm):
         "plain",
         "cover_alt",
     )
-    SCHEDULE_FIELDS = (
-        "submission_opens_at",
-        "submission_closes_at",
-        "voting_opens_at",
-        "voting_closes_at",
-        "results_at",
-        "archived_at",
-    )
-    SETTING_FIELDS = ("vote_budget", "hide_counts_while_voting", "moderation", "count_paper_votes")
+    SCHEDULE_FIELDS = SCHEDULE_FIELDS
+    SETTING_FIELDS = SETTING_FIELDS
 
     def lock_for_running_vote(self) -> None:
         """Show what a running vote depends on as disabled, so nobody tries to change it."""

@@ -22,6 +22,7 @@ from ..i18n import _, current_locale
 from ..ideas import services as ideas
 from ..media.services import get_image
 from ..permissions import role_required
+from ..voting import services as votes
 from . import services
 from .forms import TRANSLATION_LABELS, CategoryForm, ChallengeForm, CoverForm, WorkshopIdeaForm
 from .list_options import parse_seed, read_list_options
@@ -74,6 +75,7 @@ def show(challenge_id: int):
         districts=districts,
         options=options,
         counts_hidden=counts_hidden,
+        voting=votes.voting_panel(current_user, challenge),
         ideas=ideas.list_ideas(
             challenge,
             sort=options.sort,

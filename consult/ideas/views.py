@@ -11,6 +11,7 @@ from ..i18n import _, current_locale
 from ..media.services import get_image
 from ..moderation.services import hide_reason_text
 from ..permissions import login_required, role_required, user_has_role
+from ..voting import services as votes
 from . import services
 from .forms import CommentForm, IdeaForm, ReportForm
 
@@ -202,6 +203,7 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
         and idea.status != "withdrawn"
         and idea.challenge.submission_open(),
         can_comment=services.can_comment(idea),
+        voting=votes.voting_panel(current_user, idea.challenge, idea_id=idea.id),
         status_labels=services.STATUS_LABELS,
         hide_reason_text=hide_reason_text,
     ), status

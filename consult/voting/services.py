@@ -20,7 +20,7 @@ from ..audit.services import record_action
 from ..challenges.models import Challenge
 from ..errors import UserError
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..ideas.models import Idea
 from ..jury.models import JurorAssignment
 from ..text import clean_line, clean_text, has_invisible_characters
@@ -162,6 +162,14 @@ def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
     idea = db.session.get(Idea, idea_id)
     if idea is None or idea.challenge_id != challenge.id:
         raise UserError(_("This idea does not exist in this challenge."), status=404)
+    # Lock the ballot first, as cast_vote does: in the other order a withdrawal (holding the
+    # deleted vote row) and a vote for the same idea (holding the ballot, waiting on that
+    # row in the unique index) deadlock on PostgreSQL.
+    db.session.execute(
+        select(Ballot.used)
+        .where(Ballot.challenge_id == challenge.id, Ballot.user_id == user.id)
+        .with_for_update()
+    )
     removed = db.session.execute(
         delete(Vote).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
     ).rowcount
@@ -188,6 +196,69 @@ def voted_idea_ids(user, challenge: Challenge) -> set[int]:
         db.session.scalars(
             select(Vote.idea_id).where(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
         )
+    )
+
+
+def budget_message(state: BallotState) -> str:
+    """The remaining budget as a sentence: "2 of 5 votes left" (budget 0: ideas voted for)."""
+    if state.remaining is None:
+        return ngettext(
+            "You have voted for %(num)d idea.", "You have voted for %(num)d ideas.", state.used
+        )
+    return _("%(left)d of %(budget)d votes left", left=state.remaining, budget=state.budget)
+
+
+@dataclass(frozen=True)
+class VotingPanel:
+    """What a page with vote buttons needs to know about the viewer, for one challenge."""
+
+    open: bool  # voting runs
+    anonymous: bool  # show "Log in to vote" links (no forms: the page stays cacheable)
+    juror: bool  # on the jury of this challenge: no buttons
+    voter: bool  # show the buttons
+    state: BallotState | None = None
+    voted: frozenset[int] = frozenset()
+
+    @property
+    def budget(self) -> str:
+        return budget_message(self.state) if self.state else ""
+
+
+def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> VotingPanel:
+    """The viewer's voting state for a page: at most two queries, however many ideas it lists.
+
+    ``idea_id`` limits the voted ideas to one (the idea page); otherwise all of the challenge.
+    """
+    if not challenge.voting_open():
+        return VotingPanel(open=False, anonymous=False, juror=False, voter=False)
+    if not getattr(user, "is_authenticated", False):
+        return VotingPanel(open=True, anonymous=True, juror=False, voter=False)
+    # Unverified citizens see the button too: posting explains that they must confirm first.
+    if "citizen" not in user.roles:
+        return VotingPanel(open=True, anonymous=False, juror=False, voter=False)
+    used = (
+        select(Ballot.used)
+        .where(Ballot.challenge_id == challenge.id, Ballot.user_id == user.id)
+        .scalar_subquery()
+    )
+    juror = (
+        select(JurorAssignment.user_id)
+        .where(JurorAssignment.challenge_id == challenge.id, JurorAssignment.user_id == user.id)
+        .exists()
+    )
+    used, is_juror_here = db.session.execute(select(func.coalesce(used, 0), juror)).one()
+    if is_juror_here:
+        return VotingPanel(open=True, anonymous=False, juror=True, voter=False)
+    voted = select(Vote.idea_id).where(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
+    if idea_id is not None:
+        voted = voted.where(Vote.idea_id == idea_id)
+    return VotingPanel(
+        open=True,
+        anonymous=False,
+        juror=False,
+        voter=True,
+        state=BallotState(used, challenge.vote_budget),
+        voted=frozenset(db.session.scalars(voted)),
     )
 
 
@@ -265,6 +336,48 @@ def paper_vote_totals(challenge: Challenge) -> dict[int, int]:
     return {idea_id: int(total) for idea_id, total in rows}
 
 
+@dataclass(frozen=True)
+class PaperVoteLine:
+    idea: Idea
+    online: int
+    paper: int
+    total: int  # paper counted only when the challenge says so
+
+
+def paper_vote_board(challenge: Challenge) -> list[PaperVoteLine]:
+    """Every published idea with its online votes (rows), paper votes and total."""
+    online = dict(
+        db.session.execute(
+            select(Vote.idea_id, func.count())
+            .where(Vote.challenge_id == challenge.id)
+            .group_by(Vote.idea_id)
+        ).all()
+    )
+    paper = paper_vote_totals(challenge)
+    ideas = db.session.scalars(
+        select(Idea)
+        .where(Idea.challenge_id == challenge.id, Idea.status == "published")
+        .order_by(Idea.title, Idea.id)
+    )
+    lines = []
+    for idea in ideas:
+        n, p = online.get(idea.id, 0), paper.get(idea.id, 0)
+        lines.append(PaperVoteLine(idea, n, p, n + p if challenge.count_paper_votes else n))
+    return lines
+
+
+def list_paper_entries(challenge: Challenge) -> list[PaperVoteEntry]:
+    """Every paper-vote entry of a challenge, newest first, with who entered it."""
+    return list(
+        db.session.scalars(
+            select(PaperVoteEntry)
+            .join(Idea, Idea.id == PaperVoteEntry.idea_id)
+            .where(Idea.challenge_id == challenge.id)
+            .order_by(PaperVoteEntry.entered_at.desc(), PaperVoteEntry.id.desc())
+        )
+    )
+
+
 def counted_votes(challenge: Challenge) -> dict[int, int]:
     """Votes per published idea from the rows (plus paper votes when the challenge says so)."""
     online = dict(
@@ -298,5 +411,43 @@ def check_vote_counts(repair: bool = False) -> list[tuple[int, int, int]]:
     if repair and mismatches:
         for idea_id, _cached, actual in mismatches:
             db.session.execute(update(Idea).where(Idea.id == idea_id).values(vote_count=actual))
+        db.session.commit()
+    return mismatches
+
+
+def check_ballots(repair: bool = False) -> list[tuple[int, int, int, int]]:
+    """(challenge id, user id, cached used, rows) for every ballot that differs from its votes.
+
+    A citizen with votes but no ballot row counts too (cached used 0).
+    """
+    rows = (
+        select(Vote.challenge_id, Vote.user_id, func.count().label("n"))
+        .group_by(Vote.challenge_id, Vote.user_id)
+        .subquery()
+    )
+    stale = select(
+        Ballot.challenge_id, Ballot.user_id, Ballot.used, func.coalesce(rows.c.n, 0)
+    ).outerjoin(
+        rows, and_(rows.c.challenge_id == Ballot.challenge_id, rows.c.user_id == Ballot.user_id)
+    ).where(Ballot.used != func.coalesce(rows.c.n, 0))
+    missing = (
+        select(rows.c.challenge_id, rows.c.user_id, literal(0), rows.c.n)
+        .outerjoin(
+            Ballot,
+            and_(rows.c.challenge_id == Ballot.challenge_id, rows.c.user_id == Ballot.user_id),
+        )
+        .where(Ballot.user_id.is_(None))
+    )
+    mismatches = sorted(
+        tuple(row) for row in db.session.execute(stale).all() + db.session.execute(missing).all()
+    )
+    if repair and mismatches:
+        for challenge_id, user_id, _cached, actual in mismatches:
+            _insert_ballot_if_missing(challenge_id, user_id)
+            db.session.execute(
+                update(Ballot)
+                .where(Ballot.challenge_id == challenge_id, Ballot.user_id == user_id)
+                .values(used=actual)
+            )
         db.session.commit()
     return mismatches

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..challenges.models import Challenge
 from ..errors import UserError
@@ -28,28 +29,27 @@ def _idea_id() -> int:
     return int(values[0])
 
 
-def budget_message(state: services.BallotState) -> str:
-    if state.remaining is None:
-        return ngettext(
-            "You have voted for %(num)d idea.", "You have voted for %(num)d ideas.", state.used
-        )
-    return _("%(left)d of %(budget)d votes left", left=state.remaining, budget=state.budget)
+budget_message = services.budget_message
 
 
 def _answer(
     challenge: Challenge, idea_id: int, state: services.BallotState, voted: bool, message: str
 ):
+    budget = budget_message(state)
     if _wants_json():
-        idea = db.session.get(Idea, idea_id)
-        show_count = not (challenge.hide_counts_while_voting and challenge.voting_open())
-        return jsonify(
-            voted=voted,
-            message=message,
-            budget=budget_message(state),
-            remaining=state.remaining,
-            count=idea.vote_count if show_count else None,
-        )
-    flash(f"{message} {budget_message(state)}", "success")
+        answer = {
+            "voted": voted,
+            "message": message,
+            "budget": budget,
+            "remaining": state.remaining,
+        }
+        # A challenge that hides counts while voting never reveals them, not even here.
+        if not (challenge.hide_counts_while_voting and challenge.voting_open()):
+            count = db.session.scalar(select(Idea.vote_count).where(Idea.id == idea_id))
+            answer["count"] = count
+            answer["count_label"] = ngettext("%(num)d vote", "%(num)d votes", count)
+        return jsonify(answer)
+    flash(f"{message} {budget}", "success")
     return redirect(safe_next(request.form.get("next"), url_for("ideas.show", idea_id=idea_id)))
 
 
@@ -95,3 +95,6 @@ def unvote(challenge_id: int):
 @login_required
 def my_votes():
     return render_template("voting/mine.html", ideas=services.list_my_votes(current_user))
+
+
+from . import staff_views  # noqa: E402, F401  (registers the staff pages on bp)

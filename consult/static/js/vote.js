@@ -15,7 +15,8 @@
     button.setAttribute("aria-pressed", voted ? "true" : "false");
     button.textContent = button.getAttribute(voted ? "data-label-voted" : "data-label-vote");
     var count = document.getElementById("votes-" + form.getAttribute("data-idea"));
-    if (count && data.count !== null && data.count !== undefined) { count.textContent = data.count; }
+    // The label comes translated from the server; without it (counts hidden) nothing shows.
+    if (count && data.count_label) { count.textContent = data.count_label; }
     var budgets = document.querySelectorAll("[data-vote-budget]");
     for (var i = 0; i < budgets.length; i++) { budgets[i].textContent = data.budget; }
     announce(data.message + " " + data.budget);
