@@ -84,6 +84,8 @@ def database_url(backend, tmp_path_factory):
     name = f"consult_test_{os.getpid()}_{secrets.token_hex(3)}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A throwaway database need not wait for the disk on every commit.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
     _migrate(url)
@@ -150,17 +152,28 @@ def app(database_url, tmp_path, app_config):
 
 
 def _empty_all_tables() -> None:
+    """Delete every row and restart the id sequences.
+
+    DELETE, not TRUNCATE: on tables this small, PostgreSQL's TRUNCATE (new files for every
+    table) costs about 0.3 s a test, DELETE about 0.01 s.
+    """
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
         if conn.dialect.name == "postgresql":
-            conn.execute(
-                text(
-                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-                )
-            )
+            for (sequence,) in conn.execute(
+                text("SELECT sequence_name FROM information_schema.sequences")
+            ):
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
         else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
+
+
+def _has_sqlite_sequence(conn) -> bool:
+    return bool(
+        conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first()
+    )
 
 
 # --- HTTP helpers -----------------------------------------------------------------------
