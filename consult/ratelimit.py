@@ -9,7 +9,8 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import request
-from sqlalchemy import String, delete
+from sqlalchemy import String, case, delete, literal
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import TooManyRequests
 
@@ -79,14 +80,22 @@ def hit(key: str, window: int) -> None:
             return
         except Exception as exc:
             log.warning("rate limit via Redis failed, using the database: %s", exc)
+    # One upsert, so that concurrent first events for a key cannot collide.
     t = now()
-    row = db.session.get(RateLimitCounter, _db_key(key))
-    if row is None:
-        row = RateLimitCounter(key=_db_key(key), window_start=t, count=0)
-        db.session.add(row)
-    elif row.window_start + timedelta(seconds=window) <= t:
-        row.window_start, row.count = t, 0
-    row.count += 1
+    started = literal(t, UTCDateTime)
+    expired = RateLimitCounter.window_start <= literal(t - timedelta(seconds=window), UTCDateTime)
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(RateLimitCounter)
+        .values(key=_db_key(key), window_start=started, count=1)
+        .on_conflict_do_update(
+            index_elements=[RateLimitCounter.key],
+            set_={
+                "count": case((expired, 1), else_=RateLimitCounter.count + 1),
+                "window_start": case((expired, started), else_=RateLimitCounter.window_start),
+            },
+        )
+    )
     db.session.commit()
 
 

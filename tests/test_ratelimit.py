@@ -45,3 +45,32 @@ def test_redis_counter_is_shared_and_expires(app, redis_url):
 def test_redis_down_falls_back_to_the_database(app):
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
     exercise()
+
+
+def test_concurrent_first_events_on_the_database_are_all_counted(app):
+    """Many requests creating the same counter at once: one upsert each, no IntegrityError."""
+    import threading
+
+    from consult.extensions import db
+    from consult.ratelimit import RateLimitCounter, _db_key
+
+    threads, errors, barrier = [], [], threading.Barrier(20)
+
+    def hit_once():
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                ratelimit.hit("race", 60)
+            except Exception as exc:  # pragma: no cover - the failure being tested for
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    for _ in range(20):
+        threads.append(threading.Thread(target=hit_once))
+        threads[-1].start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.get(RateLimitCounter, _db_key("race")).count == 20

@@ -26,8 +26,13 @@ from ..jury.models import JurorAssignment
 from ..text import clean_line, clean_text, has_invisible_characters
 from .models import Ballot, PaperVoteEntry, Vote
 
-# Abuse limits. Per account: far above what a person tapping buttons does. Per address:
-# high enough for 200 citizens behind one carrier address voting and withdrawing at once.
+# Abuse limits, fixed windows counted in Redis so that every gunicorn worker shares them.
+# Per account: 60 actions a minute is one vote or withdrawal every second for a whole
+# minute, far above a person tapping buttons (a budget of 5 plus a few changes of mind),
+# but it stops a script after a minute's worth. Per address: a carrier's NAT puts
+# hundreds of phones behind one address; 200 citizens each using a budget of 5 and
+# changing their mind a few times is ~2,000 actions, so 3,000 a minute lets them all
+# vote at once while still capping one address at 50 actions a second.
 ACCOUNT_LIMIT, ACCOUNT_WINDOW = 60, 60
 ADDRESS_LIMIT, ADDRESS_WINDOW = 3000, 60
 PAPER_MAX = 100_000
@@ -118,6 +123,16 @@ def has_voted(user, idea: Idea) -> bool:
     )
 
 
+def _count_change(idea_id: int, delta: int):
+    # updated_at is named so that its onupdate default does not fire: a vote is not an
+    # edit of the idea (and the column would move on every vote).
+    return (
+        update(Idea)
+        .where(Idea.id == idea_id)
+        .values(vote_count=Idea.vote_count + delta, updated_at=Idea.updated_at)
+    )
+
+
 def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
     """Vote for an idea. Voting again for the same idea changes nothing (idempotent)."""
     _check_voter(user, challenge)
@@ -149,9 +164,7 @@ def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
         # Already voted (a double tap or a second tab): undo the slot, change nothing.
         db.session.rollback()
         return ballot_state(user, challenge)
-    db.session.execute(
-        update(Idea).where(Idea.id == idea.id).values(vote_count=Idea.vote_count + 1)
-    )
+    db.session.execute(_count_change(idea.id, +1))
     db.session.commit()
     return ballot_state(user, challenge)
 
@@ -181,9 +194,7 @@ def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
         .where(Ballot.challenge_id == challenge.id, Ballot.user_id == user.id)
         .values(used=Ballot.used - 1)
     )
-    db.session.execute(
-        update(Idea).where(Idea.id == idea.id).values(vote_count=Idea.vote_count - 1)
-    )
+    db.session.execute(_count_change(idea.id, -1))
     db.session.commit()
     return ballot_state(user, challenge)
 
@@ -425,11 +436,13 @@ def check_ballots(repair: bool = False) -> list[tuple[int, int, int, int]]:
         .group_by(Vote.challenge_id, Vote.user_id)
         .subquery()
     )
-    stale = select(
-        Ballot.challenge_id, Ballot.user_id, Ballot.used, func.coalesce(rows.c.n, 0)
-    ).outerjoin(
-        rows, and_(rows.c.challenge_id == Ballot.challenge_id, rows.c.user_id == Ballot.user_id)
-    ).where(Ballot.used != func.coalesce(rows.c.n, 0))
+    stale = (
+        select(Ballot.challenge_id, Ballot.user_id, Ballot.used, func.coalesce(rows.c.n, 0))
+        .outerjoin(
+            rows, and_(rows.c.challenge_id == Ballot.challenge_id, rows.c.user_id == Ballot.user_id)
+        )
+        .where(Ballot.used != func.coalesce(rows.c.n, 0))
+    )
     missing = (
         select(rows.c.challenge_id, rows.c.user_id, literal(0), rows.c.n)
         .outerjoin(

@@ -1,0 +1,301 @@
+"""Voting stays exact under real concurrency (PostgreSQL only).
+
+Many threads hit the same rows at the same moment (a ``threading.Barrier`` releases them
+together): over HTTP against a live threaded server, and at the service level with one
+app context per thread. SQLite serialises all writers with one lock, so there is nothing
+to race there; the rest of the voting suite covers SQLite.
+"""
+
+import http.client
+import json
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from flask import session
+from flask_babel import force_locale, gettext
+from flask_login import login_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from consult.accounts.models import RoleGrant, User
+from consult.challenges.models import Challenge
+from consult.clock import now
+from consult.errors import UserError
+from consult.extensions import db
+from consult.ideas.models import Idea
+from consult.voting import services
+from consult.voting.models import Ballot, Vote
+
+USER_AGENT = "concurrency-test"
+
+
+@pytest.fixture
+def app_config(redis_url):
+    # Abuse limits as in production: counted in Redis, shared by all threads.
+    return {"REDIS_URL": redis_url}
+
+
+@pytest.fixture(autouse=True)
+def only_postgresql(backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises every writer with one lock: races need PostgreSQL")
+
+
+# --- world --------------------------------------------------------------------------------
+
+
+def make_challenge(budget: int, ideas: int) -> tuple[Challenge, list[Idea]]:
+    t = now()
+    challenge = Challenge(
+        title_de="Abstimmung",
+        title_en="Vote",
+        submission_opens_at=t - timedelta(days=10),
+        submission_closes_at=t - timedelta(days=3),
+        voting_opens_at=t - timedelta(days=2),
+        voting_closes_at=t + timedelta(days=5),
+        results_at=t + timedelta(days=20),
+        vote_budget=budget,
+    )
+    db.session.add(challenge)
+    db.session.flush()
+    rows = [
+        Idea(challenge_id=challenge.id, title=f"Idee {i}", status="published", published_at=t)
+        for i in range(ideas)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return challenge, rows
+
+
+def make_citizens(n: int) -> list[User]:
+    """Verified citizens without a usable password (they get signed session cookies)."""
+    users = [
+        User(
+            email=f"c{i}@example.org",
+            pseudonym=f"Citizen {i}",
+            pseudonym_key=f"citizen {i}",
+            password_hash="!",
+            email_verified_at=now(),
+            privacy_consent_at=now(),
+            role_grants=[RoleGrant(role="citizen")],
+        )
+        for i in range(n)
+    ]
+    db.session.add_all(users)
+    db.session.commit()
+    return users
+
+
+def signed_session(app, user) -> tuple[str, str]:
+    """(Cookie header, CSRF token) of a logged-in session, as the login form would leave."""
+    # A fresh app context: Flask-WTF caches the token in ``g``, which would be shared.
+    with (
+        app.app_context(),
+        app.test_request_context(
+            "/", environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": USER_AGENT}
+        ),
+    ):
+        login_user(user)
+        token = generate_csrf()
+        data = dict(session)
+    value = app.session_interface.get_signing_serializer(app).dumps(data)
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        # Werkzeug listens with a backlog of 128; hundreds of clients connecting in the same
+        # millisecond would be reset by the kernel before the server ever saw them.
+        self.server.socket.listen(1024)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def post(self, path: str, form: dict, cookie: str) -> tuple[int, dict]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(
+                "POST",
+                path,
+                body=urlencode(form),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                    "Cookie": cookie,
+                    "User-Agent": USER_AGENT,
+                },
+            )
+            response = conn.getresponse()
+            body = response.read()
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = {"html": body.decode("utf-8", "replace")}
+            return response.status, data
+        finally:
+            conn.close()
+
+
+def run_together(jobs: list, workers: int | None = None) -> list:
+    """Run every job in its own thread, released at the same moment by a barrier."""
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job):
+        barrier.wait(timeout=30)
+        return job()
+
+    with ThreadPoolExecutor(max_workers=workers or len(jobs)) as pool:
+        return list(pool.map(run, jobs))
+
+
+def rows_for(idea_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Vote).where(Vote.idea_id == idea_id))
+
+
+def assert_caches_match_rows() -> None:
+    db.session.expire_all()
+    assert services.check_vote_counts() == []
+    assert services.check_ballots() == []
+    for idea in db.session.scalars(select(Idea)):
+        assert idea.vote_count == rows_for(idea.id), idea.id
+    for ballot in db.session.scalars(select(Ballot)):
+        assert ballot.used == db.session.scalar(
+            select(func.count())
+            .select_from(Vote)
+            .where(Vote.user_id == ballot.user_id, Vote.challenge_id == ballot.challenge_id)
+        )
+
+
+# --- tests --------------------------------------------------------------------------------
+
+
+def test_one_citizen_fifty_tabs_never_exceeds_the_budget(app):
+    challenge, ideas = make_challenge(budget=3, ideas=50)
+    (citizen,) = make_citizens(1)
+    cookie, token = signed_session(app, citizen)
+    path = f"/challenges/{challenge.id}/vote"
+    with Server(app) as server:
+        results = run_together(
+            [
+                (lambda i=i: server.post(path, {"idea": i, "csrf_token": token}, cookie))
+                for i in [idea.id for idea in ideas]
+            ]
+        )
+    statuses = sorted(status for status, _data in results)
+    assert statuses == [200] * 3 + [409] * 47, statuses
+    refused = {data["message"] for status, data in results if status == 409}
+    with force_locale("de"):  # the citizen's language
+        expected = gettext(
+            "You have used all %(budget)d of your votes. Withdraw one to vote for this idea.",
+            budget=3,
+        )
+    assert refused == {expected}, refused
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 3
+    ballot = db.session.get(Ballot, {"challenge_id": challenge.id, "user_id": citizen.id})
+    assert ballot.used == 3
+    assert_caches_match_rows()
+
+
+def test_two_hundred_citizens_vote_for_one_idea_at_once(app):
+    challenge, (idea,) = make_challenge(budget=3, ideas=1)
+    citizens = make_citizens(200)
+    sessions = [signed_session(app, c) for c in citizens]
+    path, idea_id = f"/challenges/{challenge.id}/vote", idea.id
+    with Server(app) as server:
+        results = run_together(
+            [
+                (lambda c=c, t=t: server.post(path, {"idea": idea_id, "csrf_token": t}, c))
+                for c, t in sessions
+            ],
+            workers=200,
+        )
+    statuses = [status for status, _data in results]
+    assert statuses == [200] * 200, sorted(set(statuses))
+    db.session.expire_all()
+    assert rows_for(idea_id) == 200
+    assert db.session.get(Idea, idea_id).vote_count == 200
+    assert_caches_match_rows()
+
+
+def test_a_storm_of_votes_and_withdrawals_keeps_every_count_exact(app):
+    challenge, ideas = make_challenge(budget=2, ideas=4)
+    citizens = make_citizens(40)
+    sessions = [signed_session(app, c) for c in citizens]
+    rng = random.Random(7)
+    idea_ids = [idea.id for idea in ideas]
+    plan = []
+    for cookie, token in sessions:
+        for _ in range(8):
+            action = rng.choice(("vote", "vote", "unvote"))
+            plan.append(
+                (f"/challenges/{challenge.id}/{action}", rng.choice(idea_ids), cookie, token)
+            )
+    rng.shuffle(plan)
+    with Server(app) as server:
+        results = run_together(
+            [
+                (lambda p=p, i=i, c=c, t=t: server.post(p, {"idea": i, "csrf_token": t}, c))
+                for p, i, c, t in plan
+            ],
+            workers=len(plan),
+        )
+    statuses = [status for status, _data in results]
+    assert set(statuses) <= {200, 409}, sorted(set(statuses))
+    assert statuses.count(200) > 50  # the storm really changed things
+    assert_caches_match_rows()
+    assert all(b.used <= 2 for b in db.session.scalars(select(Ballot))), (
+        "a ballot exceeded its budget"
+    )
+
+
+def test_service_level_threads_vote_and_withdraw_on_the_same_rows(app):
+    """The use cases themselves, each thread in its own app context and session."""
+    challenge, ideas = make_challenge(budget=3, ideas=3)
+    citizens = make_citizens(30)
+    challenge_id, idea_ids = challenge.id, [i.id for i in ideas]
+    user_ids = [c.id for c in citizens]
+    outcomes = []
+
+    def act(user_id: int, idea_id: int, cast: bool):
+        def job():
+            with app.app_context():
+                user = db.session.get(User, user_id)
+                ch = db.session.get(Challenge, challenge_id)
+                try:
+                    if cast:
+                        services.cast_vote(user, ch, idea_id)
+                    else:
+                        services.withdraw_vote(user, ch, idea_id)
+                    outcomes.append("ok")
+                except UserError as error:
+                    outcomes.append(error.status)
+                finally:
+                    db.session.remove()
+
+        return job
+
+    rng = random.Random(11)
+    jobs = [
+        act(rng.choice(user_ids), rng.choice(idea_ids), rng.random() < 0.65) for _ in range(300)
+    ]
+    run_together(jobs, workers=len(jobs))
+    assert set(outcomes) <= {"ok", 409}, set(outcomes)
+    assert len(outcomes) == 300
+    assert_caches_match_rows()
