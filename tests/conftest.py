@@ -259,7 +259,7 @@ class Mailbox:
 
 # --- users ------------------------------------------------------------------------------
 
-PASSWORD = "a long and lovely passphrase"
+from testdata import PASSWORD  # noqa: E402,F401  (the fixtures' password)
 
 
 @pytest.fixture

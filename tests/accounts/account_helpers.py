@@ -3,10 +3,10 @@
 import re
 from urllib.parse import urlsplit
 
-from conftest import PASSWORD  # noqa: F401  (re-exported: one password for all tests)
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import func, select
+from testdata import PASSWORD  # noqa: F401  (re-exported: one password for all tests)
 
 from consult.accounts.models import User
 from consult.extensions import db

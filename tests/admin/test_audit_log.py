@@ -3,10 +3,10 @@
 import re
 from datetime import UTC, datetime, timedelta
 
-from conftest import PASSWORD
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import select
+from testdata import PASSWORD
 
 from consult import clock
 from consult.accounts import services

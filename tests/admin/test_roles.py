@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from conftest import PASSWORD
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import func, select
+from testdata import PASSWORD
 
 from consult.accounts import services
 from consult.accounts.models import ROLES, RoleGrant, User

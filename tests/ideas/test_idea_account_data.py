@@ -5,8 +5,8 @@ import json
 from io import BytesIO
 
 import pytest
-from conftest import PASSWORD
 from idea_support import build_world, count, fresh, make_comment, make_idea, photo_bytes
+from testdata import PASSWORD
 from werkzeug.datastructures import FileStorage
 
 from consult.ideas import services
