@@ -15,6 +15,8 @@ from ..security import safe_next
 from . import services
 
 bp = Blueprint("voting", __name__)
+# Larger ids cannot exist; without the bound the database would answer them with an error.
+_ID = "int(max=2147483647)"
 
 
 def _wants_json() -> bool:
@@ -24,7 +26,9 @@ def _wants_json() -> bool:
 def _idea_id() -> int:
     """Exactly one idea id, a plain positive number that fits a database integer."""
     values = request.form.getlist("idea")
-    if len(values) != 1 or not values[0].isdigit() or len(values[0]) > 9 or int(values[0]) == 0:
+    value = values[0] if len(values) == 1 else ""
+    # isdigit() accepts other scripts' digits ("１"), which int() would read: ASCII only.
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= 2147483647:
         abort(400, description=_("Please choose exactly one idea."))
     return int(values[0])
 
@@ -81,12 +85,12 @@ def _vote_action(challenge_id: int, cast: bool):
         return _refusal(error)
 
 
-@bp.post("/challenges/<int:challenge_id>/vote")
+@bp.post(f"/challenges/<{_ID}:challenge_id>/vote")
 def vote(challenge_id: int):
     return _vote_action(challenge_id, cast=True)
 
 
-@bp.post("/challenges/<int:challenge_id>/unvote")
+@bp.post(f"/challenges/<{_ID}:challenge_id>/unvote")
 def unvote(challenge_id: int):
     return _vote_action(challenge_id, cast=False)
 
