@@ -99,6 +99,43 @@ def hit(key: str, window: int) -> None:
     db.session.commit()
 
 
+def count_and_check(limits: list[tuple[str, int, int]]) -> int | None:
+    """The longest wait among (key, limit, window), or count one event for each key.
+
+    The same as ``retry_after`` and ``hit`` per key, but with Redis in two round trips
+    for all keys instead of two per key: this runs on every vote.
+    """
+    redis = get_redis()
+    if redis is not None:
+        try:
+            read = redis.pipeline(transaction=False)
+            for key, _limit, _window in limits:
+                read.get(f"rl:{key}")
+                read.ttl(f"rl:{key}")
+            values = read.execute()
+            waits = [
+                max(1, int(values[2 * i + 1]))
+                for i, (_key, limit, _window) in enumerate(limits)
+                if int(values[2 * i] or 0) >= limit
+            ]
+            if waits:
+                return max(waits)
+            write = redis.pipeline()
+            for key, _limit, window in limits:
+                write.incr(f"rl:{key}")
+                write.expire(f"rl:{key}", window, nx=True)
+            write.execute()
+            return None
+        except Exception as exc:
+            log.warning("rate limit via Redis failed, using the database: %s", exc)
+    waits = [w for key, limit, window in limits if (w := retry_after(key, limit, window))]
+    if waits:
+        return max(waits)
+    for key, _limit, window in limits:
+        hit(key, window)
+    return None
+
+
 def reset(key: str) -> None:
     """Forget the events of ``key`` (after a successful login)."""
     redis = get_redis()

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from .. import ratelimit
 from ..audit.services import record_action
@@ -42,6 +41,8 @@ PAPER_MAX = 100_000
 class BallotState:
     used: int
     budget: int  # 0: one vote per idea, no limit on the number of ideas
+    # The idea's vote count right after a vote or withdrawal (None when not known).
+    count: int | None = None
 
     @property
     def remaining(self) -> int | None:
@@ -84,28 +85,42 @@ def _votable_idea(challenge: Challenge, idea_id: int) -> Idea:
 
 def check_abuse_limits(user, address: str) -> None:
     """429 with Retry-After when an account or an address votes implausibly fast."""
-    for key, limit, window in (
-        (f"vote:user:{user.id}", ACCOUNT_LIMIT, ACCOUNT_WINDOW),
-        (f"vote:addr:{address}", ADDRESS_LIMIT, ADDRESS_WINDOW),
-    ):
-        wait = ratelimit.retry_after(key, limit, window)
-        if wait:
-            raise ratelimit.too_many(
-                wait, _("You are voting very fast. Please wait %(seconds)d seconds.", seconds=wait)
-            )
-    ratelimit.hit(f"vote:user:{user.id}", ACCOUNT_WINDOW)
-    ratelimit.hit(f"vote:addr:{address}", ADDRESS_WINDOW)
+    wait = ratelimit.count_and_check(
+        [
+            (f"vote:user:{user.id}", ACCOUNT_LIMIT, ACCOUNT_WINDOW),
+            (f"vote:addr:{address}", ADDRESS_LIMIT, ADDRESS_WINDOW),
+        ]
+    )
+    if wait:
+        raise ratelimit.too_many(
+            wait, _("You are voting very fast. Please wait %(seconds)d seconds.", seconds=wait)
+        )
 
 
 # --- casting and withdrawing ------------------------------------------------------------
 
 
-def _insert_ballot_if_missing(challenge_id: int, user_id: int) -> None:
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    db.session.execute(
-        dialect.insert(Ballot)
-        .values(challenge_id=challenge_id, user_id=user_id, used=0)
-        .on_conflict_do_nothing()
+def _dialect():
+    return postgresql if db.engine.dialect.name == "postgresql" else sqlite
+
+
+def _take_slot(challenge_id: int, user_id: int, budget: int):
+    """One statement that creates the ballot or takes a slot in it, within the budget.
+
+    The upsert locks the citizen's ballot row and checks the budget on its latest
+    version, so concurrent requests of one citizen queue here. RETURNING gives the new
+    number of used votes, or no row when the budget is spent.
+    """
+    return (
+        _dialect()
+        .insert(Ballot)
+        .values(challenge_id=challenge_id, user_id=user_id, used=1)
+        .on_conflict_do_update(
+            index_elements=[Ballot.challenge_id, Ballot.user_id],
+            set_={"used": Ballot.used + 1},
+            where=or_(literal(budget) == 0, Ballot.used < budget),
+        )
+        .returning(Ballot.used)
     )
 
 
@@ -134,21 +149,16 @@ def _count_change(idea_id: int, delta: int):
 
 
 def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
-    """Vote for an idea. Voting again for the same idea changes nothing (idempotent)."""
+    """Vote for an idea. Voting again for the same idea changes nothing (idempotent).
+
+    Three statements and a commit; values are read before the commit, because reading
+    expired objects afterwards would cost a query each.
+    """
     _check_voter(user, challenge)
     idea = _votable_idea(challenge, idea_id)
-    _insert_ballot_if_missing(challenge.id, user.id)
-    budget = challenge.vote_budget
-    took_slot = db.session.execute(
-        update(Ballot)
-        .where(
-            Ballot.challenge_id == challenge.id,
-            Ballot.user_id == user.id,
-            or_(literal(budget) == 0, Ballot.used < budget),
-        )
-        .values(used=Ballot.used + 1)
-    ).rowcount
-    if not took_slot:
+    user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
+    used = db.session.scalar(_take_slot(challenge_id, user_id, budget))
+    if used is None:
         db.session.rollback()
         if has_voted(user, idea):
             return ballot_state(user, challenge)
@@ -157,46 +167,52 @@ def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
               budget=budget),
             status=409,
         )  # fmt: skip
-    try:
-        db.session.add(Vote(challenge_id=challenge.id, idea_id=idea.id, user_id=user.id))
-        db.session.flush()
-    except IntegrityError:
+    added = db.session.scalar(
+        _dialect()
+        .insert(Vote)
+        .values(challenge_id=challenge_id, idea_id=idea_id, user_id=user_id)
+        .on_conflict_do_nothing(index_elements=[Vote.idea_id, Vote.user_id])
+        .returning(Vote.id)
+    )
+    if added is None:
         # Already voted (a double tap or a second tab): undo the slot, change nothing.
         db.session.rollback()
         return ballot_state(user, challenge)
-    db.session.execute(_count_change(idea.id, +1))
+    count = db.session.scalar(_count_change(idea_id, +1).returning(Idea.vote_count))
     db.session.commit()
-    return ballot_state(user, challenge)
+    return BallotState(used, budget, count)
 
 
 def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
     """Take a vote back while voting runs; the slot is free again."""
     _check_voter(user, challenge)
-    idea = db.session.get(Idea, idea_id)
-    if idea is None or idea.challenge_id != challenge.id:
-        raise UserError(_("This idea does not exist in this challenge."), status=404)
-    # Lock the ballot first, as cast_vote does: in the other order a withdrawal (holding the
+    user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
+    # The ballot first, as in cast_vote: in the other order a withdrawal (holding the
     # deleted vote row) and a vote for the same idea (holding the ballot, waiting on that
     # row in the unique index) deadlock on PostgreSQL.
-    db.session.execute(
-        select(Ballot.used)
-        .where(Ballot.challenge_id == challenge.id, Ballot.user_id == user.id)
-        .with_for_update()
+    used = db.session.scalar(
+        update(Ballot)
+        .where(Ballot.challenge_id == challenge_id, Ballot.user_id == user_id, Ballot.used > 0)
+        .values(used=Ballot.used - 1)
+        .returning(Ballot.used)
     )
-    removed = db.session.execute(
-        delete(Vote).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
-    ).rowcount
+    removed = (
+        used is not None
+        and db.session.execute(
+            delete(Vote).where(
+                Vote.idea_id == idea_id, Vote.user_id == user_id, Vote.challenge_id == challenge_id
+            )
+        ).rowcount
+    )
     if not removed:
         db.session.rollback()
+        idea = db.session.get(Idea, idea_id)
+        if idea is None or idea.challenge_id != challenge_id:
+            raise UserError(_("This idea does not exist in this challenge."), status=404)
         raise UserError(_("You have not voted for this idea."), status=409)
-    db.session.execute(
-        update(Ballot)
-        .where(Ballot.challenge_id == challenge.id, Ballot.user_id == user.id)
-        .values(used=Ballot.used - 1)
-    )
-    db.session.execute(_count_change(idea.id, -1))
+    count = db.session.scalar(_count_change(idea_id, -1).returning(Idea.vote_count))
     db.session.commit()
-    return ballot_state(user, challenge)
+    return BallotState(used, budget, count)
 
 
 def voted_idea_ids(user, challenge: Challenge) -> set[int]:
@@ -456,11 +472,13 @@ def check_ballots(repair: bool = False) -> list[tuple[int, int, int, int]]:
     )
     if repair and mismatches:
         for challenge_id, user_id, _cached, actual in mismatches:
-            _insert_ballot_if_missing(challenge_id, user_id)
             db.session.execute(
-                update(Ballot)
-                .where(Ballot.challenge_id == challenge_id, Ballot.user_id == user_id)
-                .values(used=actual)
+                _dialect()
+                .insert(Ballot)
+                .values(challenge_id=challenge_id, user_id=user_id, used=actual)
+                .on_conflict_do_update(
+                    index_elements=[Ballot.challenge_id, Ballot.user_id], set_={"used": actual}
+                )
             )
         db.session.commit()
     return mismatches

@@ -37,7 +37,7 @@ budget_message = services.budget_message
 
 
 def _answer(
-    challenge: Challenge, idea_id: int, state: services.BallotState, voted: bool, message: str
+    counts_hidden: bool, idea_id: int, state: services.BallotState, voted: bool, message: str
 ):
     budget = budget_message(state)
     if _wants_json():
@@ -48,8 +48,10 @@ def _answer(
             "remaining": state.remaining,
         }
         # A challenge that hides counts while voting never reveals them, not even here.
-        if not (challenge.hide_counts_while_voting and challenge.voting_open()):
-            count = db.session.scalar(select(Idea.vote_count).where(Idea.id == idea_id))
+        if not counts_hidden:
+            count = state.count
+            if count is None:  # a repeated vote: nothing changed, so nothing was returned
+                count = db.session.scalar(select(Idea.vote_count).where(Idea.id == idea_id))
             answer["count"] = count
             answer["count_label"] = ngettext("%(num)d vote", "%(num)d votes", count)
         return jsonify(answer)
@@ -75,12 +77,14 @@ def _vote_action(challenge_id: int, cast: bool):
     # The CSRF token was already checked for every POST (consult.extensions.csrf).
     check_role("citizen")
     services.check_abuse_limits(current_user, client_address())
+    # Read before the vote commits: afterwards the challenge would be loaded again.
+    counts_hidden = challenge.hide_counts_while_voting and challenge.voting_open()
     try:
         if cast:
             state = services.cast_vote(current_user, challenge, idea_id)
-            return _answer(challenge, idea_id, state, True, _("Your vote has been counted."))
+            return _answer(counts_hidden, idea_id, state, True, _("Your vote has been counted."))
         state = services.withdraw_vote(current_user, challenge, idea_id)
-        return _answer(challenge, idea_id, state, False, _("Your vote has been withdrawn."))
+        return _answer(counts_hidden, idea_id, state, False, _("Your vote has been withdrawn."))
     except UserError as error:
         return _refusal(error)
 
