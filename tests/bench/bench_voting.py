@@ -352,11 +352,15 @@ def explain_vote(app, challenge_id: int) -> str:
 
     from consult.extensions import db
 
+    # The statements of consult.voting.services.cast_vote and withdraw_vote.
     statements = [
-        f"UPDATE ballots SET used = used + 1 WHERE challenge_id = {challenge_id} "
-        "AND user_id = 1 AND used < 5",
-        "DELETE FROM votes WHERE idea_id = 1 AND user_id = 1",
-        "UPDATE ideas SET vote_count = vote_count + 1 WHERE id = 1",
+        f"INSERT INTO ballots (challenge_id, user_id, used) VALUES ({challenge_id}, 1, 1) "
+        "ON CONFLICT (challenge_id, user_id) DO UPDATE SET used = ballots.used + 1 "
+        "WHERE ballots.used < 5 RETURNING used",
+        f"INSERT INTO votes (challenge_id, idea_id, user_id, created_at) VALUES "
+        f"({challenge_id}, 1, 1, now()) ON CONFLICT (idea_id, user_id) DO NOTHING RETURNING id",
+        "UPDATE ideas SET vote_count = vote_count + 1 WHERE id = 1 RETURNING vote_count",
+        f"DELETE FROM votes WHERE idea_id = 1 AND user_id = 1 AND challenge_id = {challenge_id}",
     ]
     lines = []
     with app.app_context(), db.engine.connect() as conn:
