@@ -47,6 +47,9 @@ def send_templated(to: str, template: str, locale: str, context: dict) -> None:
     message.add_alternative(html, subtype="html")
     # After the body: set_content() drops Content-* headers set before it.
     message["Content-Language"] = locale
+    if context.get("unsubscribe_url"):
+        # Mail programs offer their own "unsubscribe" button for this (RFC 2369).
+        message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
     deliver(message)
 
 

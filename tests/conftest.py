@@ -167,7 +167,9 @@ def _empty_all_tables() -> None:
             ):
                 conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
         else:
-            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
+            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(
+                conn
+            ) else None
 
 
 def _has_sqlite_sequence(conn) -> bool:

@@ -56,6 +56,10 @@ class ProfileForm(FlaskForm):
     locale = language_field()
 
 
+class NotificationsForm(FlaskForm):
+    comments = BooleanField(_l("E-mail me when someone comments on one of my ideas"))
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = password_field(_l("Current password"))
     new_password = password_field(_l("New password"), autocomplete="new-password")

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of the login id: bumping it ends every session and remember-me cookie.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Notification mails that are not transactional can be switched off (profile or link).
+    notify_comments: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     role_grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user",

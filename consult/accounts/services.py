@@ -337,6 +337,28 @@ def update_profile(user: User, pseudonym: str, locale: str) -> None:
     db.session.commit()
 
 
+def set_notifications(user: User, comments: bool) -> None:
+    """Switch the mails about new comments on one's ideas on or off."""
+    user.notify_comments = bool(comments)
+    db.session.commit()
+
+
+def unsubscribe_url(user: User) -> str:
+    """A lasting link that switches notification mails off without logging in."""
+    return external_url("accounts.unsubscribe", token=make_token("unsubscribe", user.id))
+
+
+def unsubscribe(token: str) -> User:
+    """Use an unsubscribe link (any number of times): no more notification mails."""
+    payload = read_token("unsubscribe", token, max_age=None)
+    user = db.session.get(User, payload["u"])
+    if user is None or not user.is_active:
+        raise UserError(_("This link is not valid. Please copy it completely from the e-mail."))
+    user.notify_comments = False
+    db.session.commit()
+    return user
+
+
 def set_language(user: User, locale: str) -> None:
     """Remember the language a logged-in user picked in the switcher."""
     user.locale = _locale(locale)
@@ -402,6 +424,7 @@ def export_user_data(user: User) -> dict:
             if user.privacy_consent_at
             else None,
             "roles": sorted(user.roles),
+            "mails_about_new_comments": user.notify_comments,
         },
     }
     for exporter in DATA_EXPORTERS:

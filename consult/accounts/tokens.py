@@ -42,7 +42,7 @@ def make_token(purpose: str, user_id: int, **data) -> str:
     return _serializer(purpose).dumps({"u": user_id, "j": secrets.token_hex(16), **data})
 
 
-def read_token(purpose: str, token: str, max_age: int) -> dict:
+def read_token(purpose: str, token: str, max_age: int | None) -> dict:
     """Check signature and age without using the link up (for the confirmation page)."""
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)

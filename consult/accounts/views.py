@@ -30,6 +30,7 @@ from .forms import (
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
+    NotificationsForm,
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
@@ -184,6 +185,10 @@ def _render_profile(status: int = 200, **forms):
     forms.setdefault("profile_form", ProfileForm(obj=current_user, formdata=None))
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
     forms.setdefault("email_form", ChangeEmailForm(formdata=None))
+    forms.setdefault(
+        "notifications_form",
+        NotificationsForm(formdata=None, comments=current_user.notify_comments),
+    )
     return render_template("accounts/profile.html", resend_form=ActionForm(), **forms), status
 
 
@@ -228,6 +233,37 @@ def change_password():
     return _profile_action(
         ChangePasswordForm(), action, _("Your password has been changed."), "password_form"
     )
+
+
+@bp.post("/notifications")
+@login_required
+def change_notifications():
+    def action(form):
+        services.set_notifications(current_user, form.comments.data)
+
+    return _profile_action(
+        NotificationsForm(), action, _("Your mail settings have been saved."), "notifications_form"
+    )
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    # GET only shows a button: mail scanners that prefetch links must not switch mails off.
+    form = ActionForm()
+    try:
+        read_token("unsubscribe", token, max_age=None)
+        if form.validate_on_submit():
+            services.unsubscribe(token)
+            flash(_("You will no longer receive mails about new comments."), "success")
+            return redirect(url_for("pages.home"))
+    except (TokenError, UserError) as error:
+        return _token_error(error)
+    return render_template(
+        "accounts/confirm_link.html",
+        form=form,
+        title=_("No more mails about new comments?"),
+        button=_("Stop these mails"),
+    ), form_status(form)
 
 
 @bp.post("/email")

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from .. import jobs
+from .. import jobs, ratelimit
 from ..accounts.models import User
 from ..audit.services import record_action
 from ..challenges.models import Category, Challenge
@@ -381,6 +381,23 @@ def enter_workshop_idea(actor, challenge: Challenge, data: dict, workshop_name: 
 # --- comments and reports ---------------------------------------------------------------
 
 
+# Comments and reports per account and window (seconds): generous for people, a wall
+# for scripts flooding an idea or the moderators' queue.
+POSTING_LIMITS = {"comment": (10, 600), "report": (20, 3600)}
+
+
+def check_posting_limit(user, action: str) -> None:
+    """429 with Retry-After when an account comments or reports implausibly often."""
+    limit, window = POSTING_LIMITS[action]
+    wait = ratelimit.count_and_check([(f"{action}:user:{user.id}", limit, window)])
+    if wait:
+        raise ratelimit.too_many(
+            wait,
+            _("You are writing very fast. Please wait %(minutes)d minutes.",
+              minutes=max(1, (wait + 59) // 60)),
+        )  # fmt: skip
+
+
 def add_comment(author, idea: Idea, body: str, language: str = "de") -> Comment:
     """Comment on a published idea of a running challenge; the idea's author is told by mail."""
     if not can_comment(idea):
@@ -403,12 +420,20 @@ def add_comment(author, idea: Idea, body: str, language: str = "de") -> Comment:
         update(Idea).where(Idea.id == idea.id).values(comment_count=Idea.comment_count + 1)
     )
     idea_author = idea.author
-    if idea_author is not None and idea_author.id != author.id and idea_author.is_active:
+    if (
+        idea_author is not None
+        and idea_author.id != author.id
+        and idea_author.is_active
+        and idea_author.notify_comments
+    ):
+        from ..accounts.services import unsubscribe_url
+
         # The comment itself is not in the mail: it may be hidden before the mail is read.
         jobs.enqueue(
             jobs.send_email, idea_author.email, "new_comment", idea_author.locale,
             {"name": idea_author.pseudonym, "commenter": author.pseudonym, "title": idea.title,
-             "url": external_url("ideas.show", idea_id=idea.id)},
+             "url": external_url("ideas.show", idea_id=idea.id),
+             "unsubscribe_url": unsubscribe_url(idea_author)},
         )  # fmt: skip
     db.session.commit()
     return comment

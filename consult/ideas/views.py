@@ -213,6 +213,7 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
 @role_required("citizen")
 def comment(idea_id: int):
     idea = services.get_visible_idea(idea_id, current_user) or abort(404)
+    services.check_posting_limit(current_user, "comment")
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_show(idea, 400, comment_form=form)
@@ -244,6 +245,7 @@ def _report(idea_id: int, comment_id: int | None):
     comment = None
     if comment_id is not None:
         comment = services.get_comment(idea, comment_id) or abort(404)
+    services.check_posting_limit(current_user, "report")
     key = "idea" if comment is None else comment.id
     form = ReportForm(prefix=_report_prefix(key))
     if not form.validate_on_submit():
