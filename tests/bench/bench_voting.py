@@ -26,10 +26,7 @@ import http.client
 import json
 import os
 import random
-import secrets
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,35 +36,23 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bench")]
 
-import psycopg  # noqa: E402
+from benchkit import (  # noqa: E402
+    SECRET,
+    create_database,
+    drop_database,
+    free_port,
+    merge,
+    start_server,
+    summarise,
+    wait_until_up,
+)
 from redis import Redis  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/11")
-SECRET = "bench-" + secrets.token_hex(16)
 IDEAS, CITIZENS, BUDGET = 200, 300, 5
 USER_AGENT = "bench-voting"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def create_database() -> tuple[str, str]:
-    name = f"consult_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    return name, url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def address(i: int) -> str:
@@ -155,51 +140,6 @@ def seed(app) -> tuple[int, list[int], list[dict]]:
             )
         db.engine.dispose()
     return challenge_id, idea_ids, logins
-
-
-def start_server(database_url: str, port: int, workers: int, threads: int, log):
-    env = {
-        **os.environ,
-        "CONSULT_SECRET_KEY": SECRET,
-        "CONSULT_SQLALCHEMY_DATABASE_URI": database_url,
-        "CONSULT_INSTANCE_PATH": tempfile.mkdtemp(prefix="consult-bench-"),
-        "CONSULT_REDIS_URL": REDIS_URL,
-        "CONSULT_PROXY_COUNT": "1",
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    return subprocess.Popen(
-        [
-            str(gunicorn),
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def wait_until_up(port: int, server, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer")
 
 
 class Voting:
@@ -299,23 +239,7 @@ def run(port: int, workload, total: int, clients: int) -> dict:
     wall = time.perf_counter() - started
     if errors:
         raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "rps": len(latencies) / wall,
-        "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-    }
-
-
-def merge(a: dict, b: dict) -> dict:
-    # Two rounds per endpoint, interleaved, so that drift hits both alike.
-    return {
-        "requests": a["requests"] + b["requests"],
-        "rps": (a["rps"] + b["rps"]) / 2,
-        "p50": (a["p50"] + b["p50"]) / 2,
-        "p99": max(a["p99"], b["p99"]),
-    }
+    return summarise(latencies, wall)
 
 
 def check_counts(app) -> None:
@@ -416,7 +340,15 @@ def measure(args, database_url: str, log) -> None:
         )
 
         port = free_port()
-        server = start_server(database_url, port, args.workers, args.threads, log)
+        server = start_server(
+            database_url,
+            port,
+            args.workers,
+            args.threads,
+            log,
+            REDIS_URL=REDIS_URL,
+            PROXY_COUNT="1",
+        )
         wait_until_up(port, server)
         print(
             f"server: gunicorn gthread, {args.workers} workers x {args.threads} threads; "

@@ -1,0 +1,91 @@
+"""What the benchmark scripts share: a throw-away PostgreSQL database, gunicorn on
+loopback, and the summary of a round of requests."""
+
+import http.client
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+SECRET = "bench-" + secrets.token_hex(16)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def create_database() -> tuple[str, str]:
+    """(name, SQLAlchemy URL) of a new, empty database."""
+    name = f"consult_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return name, url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def start_server(database_url: str, port: int, workers: int, threads: int, log, **settings):
+    """gunicorn with gthread workers, as in the Procfile; ``settings`` become CONSULT_*."""
+    env = {
+        **os.environ,
+        "CONSULT_SECRET_KEY": SECRET,
+        "CONSULT_SQLALCHEMY_DATABASE_URI": database_url,
+        "CONSULT_INSTANCE_PATH": tempfile.mkdtemp(prefix="consult-bench-"),
+        **{f"CONSULT_{key}": value for key, value in settings.items()},
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [
+        str(gunicorn), "--worker-class", "gthread", "--workers", str(workers),
+        "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "wsgi:app",
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_until_up(port: int, server, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def summarise(latencies: list[float], wall: float) -> dict:
+    latencies = sorted(latencies)
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+    }
+
+
+def merge(a: dict, b: dict) -> dict:
+    # Two rounds per endpoint, interleaved, so that drift hits both alike.
+    return {
+        "requests": a["requests"] + b["requests"],
+        "rps": (a["rps"] + b["rps"]) / 2,
+        "p50": (a["p50"] + b["p50"]) / 2,
+        "p99": max(a["p99"], b["p99"]),
+    }
