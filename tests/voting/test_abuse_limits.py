@@ -4,8 +4,6 @@ Answered with 429, Retry-After and a message in the user's language. 200 citizen
 one carrier address (one REMOTE_ADDR) must all be able to vote.
 """
 
-from datetime import timedelta
-
 import pytest
 from flask import session
 from flask_babel import force_locale, gettext
@@ -14,13 +12,12 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 from redis import Redis
 from sqlalchemy import func, select
+from voting_support import challenge_with_ideas
 
 from consult import create_app
 from consult.accounts.models import RoleGrant, User
-from consult.challenges.models import Challenge
 from consult.clock import now
 from consult.extensions import db
-from consult.ideas.models import Idea
 from consult.voting import services
 from consult.voting.models import Vote
 
@@ -33,25 +30,7 @@ def app_config(redis_url):
 
 
 def make_challenge(ideas: int = 3, budget: int = 5):
-    t = now()
-    challenge = Challenge(
-        title_de="Abstimmung",
-        title_en="Vote",
-        submission_opens_at=t - timedelta(days=10),
-        submission_closes_at=t - timedelta(days=3),
-        voting_opens_at=t - timedelta(days=2),
-        voting_closes_at=t + timedelta(days=5),
-        results_at=t + timedelta(days=20),
-        vote_budget=budget,
-    )
-    db.session.add(challenge)
-    db.session.flush()
-    rows = [
-        Idea(challenge_id=challenge.id, title=f"Idee {i}", status="published", published_at=t)
-        for i in range(ideas)
-    ]
-    db.session.add_all(rows)
-    db.session.commit()
+    challenge, rows = challenge_with_ideas(ideas, budget=budget)
     return challenge.id, [i.id for i in rows]
 
 

@@ -1,15 +1,12 @@
 """Paper votes: staff enter them per idea; audited; shown apart, added when the challenge says so."""
 
-from datetime import timedelta
-
 import pytest
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import func, select
+from voting_support import challenge_with_ideas
 
 from consult.audit.models import AuditEntry
-from consult.challenges.models import Challenge
-from consult.clock import now
 from consult.extensions import db
 from consult.ideas.models import Idea
 from consult.voting import services
@@ -17,26 +14,7 @@ from consult.voting.models import PaperVoteEntry, Vote
 
 
 def make_challenge(count_paper_votes: bool = True, ideas: int = 2):
-    t = now()
-    challenge = Challenge(
-        title_de="Papier",
-        title_en="Paper",
-        submission_opens_at=t - timedelta(days=10),
-        submission_closes_at=t - timedelta(days=3),
-        voting_opens_at=t - timedelta(days=2),
-        voting_closes_at=t + timedelta(days=5),
-        results_at=t + timedelta(days=20),
-        count_paper_votes=count_paper_votes,
-    )
-    db.session.add(challenge)
-    db.session.flush()
-    rows = [
-        Idea(challenge_id=challenge.id, title=f"Idee {i}", status="published", published_at=t)
-        for i in range(ideas)
-    ]
-    db.session.add_all(rows)
-    db.session.commit()
-    return challenge, rows
+    return challenge_with_ideas(ideas, count_paper_votes=count_paper_votes)
 
 
 def says(text: str, **kwargs) -> str:

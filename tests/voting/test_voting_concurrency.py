@@ -11,7 +11,6 @@ import json
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -20,6 +19,7 @@ from flask_babel import force_locale, gettext
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
+from voting_support import challenge_with_ideas
 from werkzeug.serving import make_server
 
 from consult.accounts.models import RoleGrant, User
@@ -50,26 +50,7 @@ def only_postgresql(backend):
 
 
 def make_challenge(budget: int, ideas: int) -> tuple[Challenge, list[Idea]]:
-    t = now()
-    challenge = Challenge(
-        title_de="Abstimmung",
-        title_en="Vote",
-        submission_opens_at=t - timedelta(days=10),
-        submission_closes_at=t - timedelta(days=3),
-        voting_opens_at=t - timedelta(days=2),
-        voting_closes_at=t + timedelta(days=5),
-        results_at=t + timedelta(days=20),
-        vote_budget=budget,
-    )
-    db.session.add(challenge)
-    db.session.flush()
-    rows = [
-        Idea(challenge_id=challenge.id, title=f"Idee {i}", status="published", published_at=t)
-        for i in range(ideas)
-    ]
-    db.session.add_all(rows)
-    db.session.commit()
-    return challenge, rows
+    return challenge_with_ideas(ideas, budget=budget)
 
 
 def make_citizens(n: int) -> list[User]:

@@ -76,6 +76,19 @@ def make_challenge(
     return challenge
 
 
+def challenge_with_ideas(ideas: int, **settings) -> tuple[Challenge, list[Idea]]:
+    """A challenge whose voting runs, with ``ideas`` published ideas (no author needed)."""
+    challenge = make_challenge(**settings)
+    t = now()
+    rows = [
+        Idea(challenge_id=challenge.id, title=f"Idee {i}", status="published", published_at=t)
+        for i in range(ideas)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return challenge, rows
+
+
 def make_idea(challenge, author=None, status="published", title=None) -> Idea:
     t = now()
     idea = Idea(
