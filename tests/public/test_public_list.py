@@ -174,8 +174,6 @@ def test_operators_match_nothing_by_themselves(client, searchable):
 
 @pytest.mark.postgres_only
 def test_german_and_english_stemming_on_postgresql(app, client, searchable, backend):
-    if backend != "postgresql":
-        pytest.skip("stemming is PostgreSQL full text")
     assert _search(client, searchable, "Spielplätze") == {
         "Neuer Spielplatz im Park",
         "Trinkbrunnen",
@@ -188,8 +186,6 @@ def test_german_and_english_stemming_on_postgresql(app, client, searchable, back
 
 @pytest.mark.postgres_only
 def test_postgresql_can_use_the_search_index(app, searchable, backend):
-    if backend != "postgresql":
-        pytest.skip("the GIN index exists on PostgreSQL only")
     statement = select(Idea.id).where(_search_clause("Spielplätze im Park"))
     compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
     with db.engine.connect() as conn:

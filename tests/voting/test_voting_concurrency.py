@@ -40,10 +40,8 @@ def app_config(redis_url):
     return {"REDIS_URL": redis_url}
 
 
-@pytest.fixture(autouse=True)
-def only_postgresql(backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite serialises every writer with one lock: races need PostgreSQL")
+# SQLite serialises every writer with one lock: races need PostgreSQL.
+pytestmark = pytest.mark.postgres_only
 
 
 # --- world --------------------------------------------------------------------------------
