@@ -3,7 +3,7 @@ running challenge with ideas, so that every page has something to show."""
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .accounts.models import RoleGrant, User
 from .accounts.passwords import hash_password
@@ -54,9 +54,14 @@ def seed_demo() -> list[tuple[str, str, str]]:
             db.session.add(District(name=name, position=position))
     logins = []
     for label, email, pseudonym, password, roles in DEMO_ACCOUNTS:
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            name, key = clean_pseudonym(pseudonym)
+        name, key = clean_pseudonym(pseudonym)
+        # By address or by name: an older demo account may have had another address.
+        user = db.session.scalar(
+            select(User).where(or_(User.email == email, User.pseudonym_key == key))
+        )
+        if user is not None:
+            user.email = email
+        else:
             user = User(
                 email=email,
                 pseudonym=name,

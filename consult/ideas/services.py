@@ -510,6 +510,8 @@ _EXCERPT_SOURCE = 800
 # LIKE's % and _ nor tsquery's & | ! : * ( ).
 _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]*>")
+# Inline markup sits inside words and sentences ("*überdacht*,"): removed without a gap.
+_INLINE_TAG = re.compile(r"</?(?:a|em|strong|del|s|code)\b[^>]*>")
 
 
 def new_random_seed() -> int:
@@ -596,7 +598,7 @@ def _excerpt(html_start: str | None) -> str:
     cut_short = len(source) >= _EXCERPT_SOURCE
     if source.rfind("<") > source.rfind(">"):  # a tag cut in half by the substring
         source = source[: source.rfind("<")]
-    text = " ".join(unescape(_TAG.sub(" ", source)).split())
+    text = " ".join(unescape(_TAG.sub(" ", _INLINE_TAG.sub("", source))).split())
     if len(text) <= EXCERPT_LENGTH and not cut_short:
         return text
     return text[:EXCERPT_LENGTH].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"

@@ -215,3 +215,10 @@ def test_pagination_keeps_the_options(client, make_challenge, make_idea):
     assert len(seen) == 45
     # 20 ideas fit one page: no pager at all.
     assert 'class="pager"' not in html_of(client, f"/challenges/{challenge.id}?q=Seite+1")
+
+
+def test_excerpts_keep_punctuation_next_to_formatted_words():
+    from consult.ideas.services import _excerpt
+
+    html = '<p>Sicher <strong>abstellen</strong>, <em>überdacht</em>, mit <a href="https://x.example">Link</a>.</p><p>Zweiter Absatz</p>'
+    assert _excerpt(html) == "Sicher abstellen, überdacht, mit Link. Zweiter Absatz"
