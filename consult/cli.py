@@ -92,8 +92,35 @@ def votes_check_command(repair: bool) -> None:
     sys.exit(1)
 
 
+results_cli = AppGroup("results", help="Published results.")
+
+
+@results_cli.command("verify")
+@click.argument("snapshot", type=click.File("rb"))
+def verify_command(snapshot) -> None:
+    """Recompute the ranking from a results snapshot file and say whether it matches."""
+    import json
+
+    from .jury.ranking import snapshot_hash, verify_snapshot
+
+    try:
+        document = json.loads(snapshot.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"not a JSON snapshot: {error}") from error
+    if not isinstance(document, dict):
+        raise click.ClickException("not a JSON snapshot: expected an object")
+    problems = verify_snapshot(document)
+    if problems:
+        for problem in problems:
+            click.echo(f"MISMATCH: {problem}")
+        raise SystemExit(1)
+    content = {k: v for k, v in document.items() if k != "sha256"}
+    click.echo(f"OK: the ranking matches its inputs (SHA-256 {snapshot_hash(content)})")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(results_cli)
     app.cli.add_command(votes_cli)
