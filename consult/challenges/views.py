@@ -47,7 +47,7 @@ PUBLIC_MAX_AGE = 60
 
 
 # Larger ids cannot exist; without the bound the database would answer them with an error.
-@bp.get("/challenges/<int(max=2147483647):challenge_id>")
+@bp.get("/challenges/<int:challenge_id>")
 @public_page(PUBLIC_MAX_AGE)
 def show(challenge_id: int):
     challenge = services.get_public_challenge(challenge_id, current_user) or abort(404)
@@ -110,11 +110,6 @@ def _redirect_with_seed(challenge: Challenge, options):
 
 
 # --- staff pages ----------------------------------------------------------------------
-
-
-# Ids beyond the database's integer cannot exist: without the bound, a long number in the
-# URL would make the database fail (500) instead of answering 404.
-_STAFF_ID = "int(max=2147483647)"
 
 
 @bp.get("/staff/challenges")
@@ -195,7 +190,7 @@ def staff_create():
     ), status
 
 
-@bp.route(f"/staff/challenges/<{_STAFF_ID}:challenge_id>/edit", methods=["GET", "POST"])
+@bp.route("/staff/challenges/<int:challenge_id>/edit", methods=["GET", "POST"])
 @role_required("staff")
 def staff_edit(challenge_id: int):
     challenge = _staff_challenge(challenge_id)
@@ -220,7 +215,7 @@ def staff_edit(challenge_id: int):
     return _render_edit(challenge, status, form=form)
 
 
-@bp.post(f"/staff/challenges/<{_STAFF_ID}:challenge_id>/cover")
+@bp.post("/staff/challenges/<int:challenge_id>/cover")
 @role_required("staff")
 def staff_cover(challenge_id: int):
     challenge = _staff_challenge(challenge_id)
@@ -240,7 +235,7 @@ def staff_cover(challenge_id: int):
     return _render_edit(challenge, status, cover_form=form)
 
 
-@bp.post(f"/staff/challenges/<{_STAFF_ID}:challenge_id>/categories")
+@bp.post("/staff/challenges/<int:challenge_id>/categories")
 @role_required("staff")
 def staff_add_category(challenge_id: int):
     challenge = _staff_challenge(challenge_id)
@@ -260,7 +255,7 @@ def staff_add_category(challenge_id: int):
     return _render_edit(challenge, status, category_form=form)
 
 
-@bp.post(f"/staff/challenges/<{_STAFF_ID}:challenge_id>/categories/<{_STAFF_ID}:category_id>")
+@bp.post("/staff/challenges/<int:challenge_id>/categories/<int:category_id>")
 @role_required("staff")
 def staff_rename_category(challenge_id: int, category_id: int):
     challenge = _staff_challenge(challenge_id)
@@ -281,9 +276,7 @@ def staff_rename_category(challenge_id: int, category_id: int):
     return _render_edit(challenge, status, rename_forms={category.id: form})
 
 
-@bp.post(
-    f"/staff/challenges/<{_STAFF_ID}:challenge_id>/categories/<{_STAFF_ID}:category_id>/delete"
-)
+@bp.post("/staff/challenges/<int:challenge_id>/categories/<int:category_id>/delete")
 @role_required("staff")
 def staff_delete_category(challenge_id: int, category_id: int):
     challenge = _staff_challenge(challenge_id)
@@ -302,9 +295,7 @@ def staff_delete_category(challenge_id: int, category_id: int):
     )
 
 
-@bp.route(
-    f"/staff/challenges/<{_STAFF_ID}:challenge_id>/workshop-ideas/new", methods=["GET", "POST"]
-)
+@bp.route("/staff/challenges/<int:challenge_id>/workshop-ideas/new", methods=["GET", "POST"])
 @role_required("staff")
 def staff_workshop_idea(challenge_id: int):
     challenge = _staff_challenge(challenge_id)

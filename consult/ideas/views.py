@@ -17,9 +17,6 @@ from .forms import CommentForm, IdeaForm, ReportForm
 
 bp = Blueprint("ideas", __name__)
 
-# Ids beyond the database's integer range cannot exist: 404 instead of a database error.
-_ID = "int(max=2147483647)"
-
 
 def _refused(error: UserError):
     """A refusal that belongs to no field (phase closed, not allowed): the error page."""
@@ -34,7 +31,7 @@ def _report_prefix(key) -> str:
 # --- writing ----------------------------------------------------------------------------
 
 
-@bp.route(f"/challenges/<{_ID}:challenge_id>/ideas/new", methods=["GET", "POST"])
+@bp.route("/challenges/<int:challenge_id>/ideas/new", methods=["GET", "POST"])
 @role_required("citizen")
 def new(challenge_id: int):
     challenge = get_public_challenge(challenge_id, current_user) or abort(404)
@@ -65,7 +62,7 @@ def new(challenge_id: int):
     ), status
 
 
-@bp.route(f"/ideas/<{_ID}:idea_id>/edit", methods=["GET", "POST"])
+@bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
 @role_required("citizen")
 def edit(idea_id: int):
     # Someone else's idea (or draft) is "not found", never "forbidden": it may not exist.
@@ -122,7 +119,7 @@ def _own_idea_action(idea_id: int, action, success, target: str = "ideas.show"):
     return redirect(url_for(target, idea_id=idea_id))
 
 
-@bp.post(f"/ideas/<{_ID}:idea_id>/submit")
+@bp.post("/ideas/<int:idea_id>/submit")
 @role_required("citizen")
 def submit(idea_id: int):
     def message(idea):
@@ -135,7 +132,7 @@ def submit(idea_id: int):
     return _own_idea_action(idea_id, services.submit_idea, message)
 
 
-@bp.post(f"/ideas/<{_ID}:idea_id>/withdraw")
+@bp.post("/ideas/<int:idea_id>/withdraw")
 @role_required("citizen")
 def withdraw(idea_id: int):
     return _own_idea_action(
@@ -143,7 +140,7 @@ def withdraw(idea_id: int):
     )
 
 
-@bp.post(f"/ideas/<{_ID}:idea_id>/delete")
+@bp.post("/ideas/<int:idea_id>/delete")
 @role_required("citizen")
 def delete(idea_id: int):
     return _own_idea_action(
@@ -157,7 +154,7 @@ def delete(idea_id: int):
 # --- reading, comments and reports ------------------------------------------------------
 
 
-@bp.get(f"/ideas/<{_ID}:idea_id>")
+@bp.get("/ideas/<int:idea_id>")
 @public_page(max_age=60)
 def show(idea_id: int):
     idea = services.get_visible_idea(idea_id, current_user) or abort(404)
@@ -209,7 +206,7 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
     ), status
 
 
-@bp.post(f"/ideas/<{_ID}:idea_id>/comments")
+@bp.post("/ideas/<int:idea_id>/comments")
 @role_required("citizen")
 def comment(idea_id: int):
     idea = services.get_visible_idea(idea_id, current_user) or abort(404)
@@ -228,13 +225,13 @@ def comment(idea_id: int):
     return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=f"comment-{added.id}"))
 
 
-@bp.post(f"/ideas/<{_ID}:idea_id>/report")
+@bp.post("/ideas/<int:idea_id>/report")
 @role_required("citizen")
 def report(idea_id: int):
     return _report(idea_id, None)
 
 
-@bp.post(f"/ideas/<{_ID}:idea_id>/comments/<{_ID}:comment_id>/report")
+@bp.post("/ideas/<int:idea_id>/comments/<int:comment_id>/report")
 @role_required("citizen")
 def report_comment(idea_id: int, comment_id: int):
     return _report(idea_id, comment_id)

@@ -16,8 +16,6 @@ from .forms import HideForm, ResolveForm, scoped
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 MODERATORS = ("moderator", "staff")
-# Larger ids cannot exist; without the limit SQLite overflows and PostgreSQL rejects them (500).
-ID_MAX = 2**31 - 1
 
 
 @bp.app_template_filter("hide_reason")
@@ -60,7 +58,7 @@ def queue():
     return _render_queue()
 
 
-@bp.post(f"/ideas/<int(max={ID_MAX}):idea_id>/publish")
+@bp.post("/ideas/<int:idea_id>/publish")
 @role_required(*MODERATORS)
 def publish_idea(idea_id: int):
     idea = db.session.get(Idea, idea_id) or abort(404)
@@ -75,7 +73,7 @@ def publish_idea(idea_id: int):
     return redirect(url_for("moderation.queue"))
 
 
-@bp.post(f"/ideas/<int(max={ID_MAX}):idea_id>/hide")
+@bp.post("/ideas/<int:idea_id>/hide")
 @role_required(*MODERATORS)
 def hide_idea(idea_id: int):
     idea = db.session.get(Idea, idea_id) or abort(404)
@@ -85,7 +83,7 @@ def hide_idea(idea_id: int):
     )  # fmt: skip
 
 
-@bp.post(f"/comments/<int(max={ID_MAX}):comment_id>/hide")
+@bp.post("/comments/<int:comment_id>/hide")
 @role_required(*MODERATORS)
 def hide_comment(comment_id: int):
     comment = db.session.get(Comment, comment_id) or abort(404)
@@ -108,7 +106,7 @@ def _hide(target, key: str, hide, success: str):
     return redirect(url_for("moderation.queue"))
 
 
-@bp.post(f"/reports/<int(max={ID_MAX}):report_id>/resolve")
+@bp.post("/reports/<int:report_id>/resolve")
 @role_required(*MODERATORS)
 def resolve_report(report_id: int):
     report = db.session.get(Report, report_id) or abort(404)

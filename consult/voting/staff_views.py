@@ -17,9 +17,6 @@ from ..permissions import role_required
 from . import services
 from .views import bp
 
-# Ids beyond the database's integer cannot exist; unbounded they would be a 500, not a 404.
-_ID = "int(max=2147483647)"
-
 
 def _render(challenge: Challenge, status: int = 200, failed: dict | None = None):
     entries = services.list_paper_entries(challenge)
@@ -41,14 +38,14 @@ def _render(challenge: Challenge, status: int = 200, failed: dict | None = None)
     ), status
 
 
-@bp.get(f"/staff/challenges/<{_ID}:challenge_id>/paper-votes")
+@bp.get("/staff/challenges/<int:challenge_id>/paper-votes")
 @role_required("staff")
 def staff_paper_votes(challenge_id: int):
     challenge = db.session.get(Challenge, challenge_id) or abort(404)
     return _render(challenge)
 
 
-@bp.post(f"/staff/challenges/<{_ID}:challenge_id>/paper-votes")
+@bp.post("/staff/challenges/<int:challenge_id>/paper-votes")
 @role_required("staff")
 def staff_enter_paper_votes(challenge_id: int):
     challenge = db.session.get(Challenge, challenge_id) or abort(404)

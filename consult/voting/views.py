@@ -15,8 +15,6 @@ from ..security import safe_next
 from . import services
 
 bp = Blueprint("voting", __name__)
-# Larger ids cannot exist; without the bound the database would answer them with an error.
-_ID = "int(max=2147483647)"
 
 
 def _wants_json() -> bool:
@@ -89,12 +87,12 @@ def _vote_action(challenge_id: int, cast: bool):
         return _refusal(error)
 
 
-@bp.post(f"/challenges/<{_ID}:challenge_id>/vote")
+@bp.post("/challenges/<int:challenge_id>/vote")
 def vote(challenge_id: int):
     return _vote_action(challenge_id, cast=True)
 
 
-@bp.post(f"/challenges/<{_ID}:challenge_id>/unvote")
+@bp.post("/challenges/<int:challenge_id>/unvote")
 def unvote(challenge_id: int):
     return _vote_action(challenge_id, cast=False)
 
