@@ -215,24 +215,36 @@ def staff_edit(challenge_id: int):
     return _render_edit(challenge, status, form=form)
 
 
+def _edit_action(challenge: Challenge, form, action, success: str, anchor: str, **page):
+    """Validate one form of the edit page and run ``action``; on refusal show the page again.
+
+    ``page`` names where the failed form goes on the edit page (e.g. ``cover_form=form``).
+    """
+    status = 400
+    if form.validate_on_submit():
+        try:
+            action(form)
+        except UserError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(success, "success")
+            return redirect(
+                url_for("challenges.staff_edit", challenge_id=challenge.id, _anchor=anchor)
+            )
+    return _render_edit(challenge, status, **page)
+
+
 @bp.post("/staff/challenges/<int:challenge_id>/cover")
 @role_required("staff")
 def staff_cover(challenge_id: int):
     challenge = _staff_challenge(challenge_id)
     form = CoverForm()
-    status = 400
-    if form.validate_on_submit():
-        try:
-            services.set_cover_image(current_user, challenge, form.image.data)
-        except UserError as error:
-            show_error(form, error)
-            status = error.status
-        else:
-            flash(_("The cover image has been changed."), "success")
-            return redirect(
-                url_for("challenges.staff_edit", challenge_id=challenge.id, _anchor="cover")
-            )
-    return _render_edit(challenge, status, cover_form=form)
+    return _edit_action(
+        challenge, form,
+        lambda f: services.set_cover_image(current_user, challenge, f.image.data),
+        _("The cover image has been changed."), "cover", cover_form=form,
+    )  # fmt: skip
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/categories")
@@ -240,19 +252,11 @@ def staff_cover(challenge_id: int):
 def staff_add_category(challenge_id: int):
     challenge = _staff_challenge(challenge_id)
     form = CategoryForm()
-    status = 400
-    if form.validate_on_submit():
-        try:
-            services.add_category(current_user, challenge, form.name_de.data, form.name_en.data)
-        except UserError as error:
-            show_error(form, error)
-            status = error.status
-        else:
-            flash(_("The category has been added."), "success")
-            return redirect(
-                url_for("challenges.staff_edit", challenge_id=challenge.id, _anchor="categories")
-            )
-    return _render_edit(challenge, status, category_form=form)
+    return _edit_action(
+        challenge, form,
+        lambda f: services.add_category(current_user, challenge, f.name_de.data, f.name_en.data),
+        _("The category has been added."), "categories", category_form=form,
+    )  # fmt: skip
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/categories/<int:category_id>")
@@ -261,19 +265,11 @@ def staff_rename_category(challenge_id: int, category_id: int):
     challenge = _staff_challenge(challenge_id)
     category = _staff_category(challenge, category_id)
     form = _rename_form(category)
-    status = 400
-    if form.validate_on_submit():
-        try:
-            services.rename_category(current_user, category, form.name_de.data, form.name_en.data)
-        except UserError as error:
-            show_error(form, error)
-            status = error.status
-        else:
-            flash(_("The category has been renamed."), "success")
-            return redirect(
-                url_for("challenges.staff_edit", challenge_id=challenge.id, _anchor="categories")
-            )
-    return _render_edit(challenge, status, rename_forms={category.id: form})
+    return _edit_action(
+        challenge, form,
+        lambda f: services.rename_category(current_user, category, f.name_de.data, f.name_en.data),
+        _("The category has been renamed."), "categories", rename_forms={category.id: form},
+    )  # fmt: skip
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/categories/<int:category_id>/delete")
