@@ -18,13 +18,11 @@ values summing to 100,000, which is what the list reads anyway.
 """
 
 import argparse
-import http.client
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -37,8 +35,8 @@ from benchkit import (  # noqa: E402
     drop_database,
     free_port,
     merge,
+    run,
     start_server,
-    summarise,
     wait_until_up,
 )
 
@@ -198,45 +196,18 @@ def count_queries(app, urls: list[str]) -> set[int]:
     return counts
 
 
-def run(port: int, urls: list[str], total: int, clients: int) -> dict:
-    """Send ``total`` GET requests from ``clients`` threads."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    next_index = iter(range(total))
+class Pages:
+    """GET requests cycling through ``urls``, as visitors in German would send them."""
 
-    def client():
-        mine = []
-        while True:
-            with lock:
-                i = next(next_index, None)
-            if i is None:
-                break
-            url = urls[i % len(urls)]
-            started = time.perf_counter()
-            # A new connection per request, as from many visitors: kept-alive connections
-            # would pin each client thread to one gunicorn worker.
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", url, headers={"Accept-Language": "de", "Connection": "close"})
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            mine.append(time.perf_counter() - started)
-            if response.status != 200:
-                errors.append(f"{response.status} {url}")
-        with lock:
-            latencies.extend(mine)
+    def __init__(self, urls: list[str]):
+        self.urls, self.next = urls, iter(range(10**9))
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
-    return summarise(latencies, wall)
+    def request(self):
+        url = self.urls[next(self.next) % len(self.urls)]
+        return "GET", url, None, {"Accept-Language": "de", "Connection": "close"}, None
+
+    def answered(self, status: int, payload: bytes, context) -> bool:
+        return status == 200
 
 
 def main() -> None:
@@ -288,12 +259,13 @@ def measure(args, database_url: str, log) -> None:
             f"{args.clients} client threads, one connection per request, loopback; "
             f"{os.cpu_count()} CPUs shared"
         )
-        run(port, ["/healthz"], 200, args.clients)  # warm-up: connections, imports, caches
-        run(port, urls, 200, args.clients)
-        bare1 = run(port, ["/healthz"], args.requests, args.clients)
-        list1 = run(port, urls, args.requests, args.clients)
-        bare2 = run(port, ["/healthz"], args.requests, args.clients)
-        list2 = run(port, urls, args.requests, args.clients)
+        bare, pages = Pages(["/healthz"]), Pages(urls)
+        run(port, bare, 200, args.clients)  # warm-up: connections, imports, caches
+        run(port, pages, 200, args.clients)
+        bare1 = run(port, bare, args.requests, args.clients)
+        list1 = run(port, pages, args.requests, args.clients)
+        bare2 = run(port, bare, args.requests, args.clients)
+        list2 = run(port, pages, args.requests, args.clients)
         bare, listed = merge(bare1, bare2), merge(list1, list2)
 
         print(f"{'endpoint':<34}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")

@@ -22,7 +22,6 @@ keys this run made are removed afterwards.
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -44,8 +43,8 @@ from benchkit import (  # noqa: E402
     drop_database,
     free_port,
     merge,
+    run,
     start_server,
-    summarise,
     wait_until_up,
 )
 from redis import Redis  # noqa: E402
@@ -201,45 +200,6 @@ class Bare:
 
     def answered(self, status: int, payload: bytes, context) -> bool:
         return status == 200
-
-
-def run(port: int, workload, total: int, clients: int) -> dict:
-    """Send ``total`` requests from ``clients`` threads, a new connection each."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    next_index = iter(range(total))
-
-    def client():
-        mine = []
-        while True:
-            with lock:
-                i = next(next_index, None)
-            if i is None:
-                break
-            method, path, body, headers, context = workload.request()
-            started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            conn.close()
-            mine.append(time.perf_counter() - started)
-            if not workload.answered(response.status, payload, context):
-                errors.append(f"{response.status} {method} {path}: {payload[:200]!r}")
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
-    return summarise(latencies, wall)
 
 
 def check_counts(app) -> None:

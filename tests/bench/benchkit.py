@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -89,3 +90,48 @@ def merge(a: dict, b: dict) -> dict:
         "p50": (a["p50"] + b["p50"]) / 2,
         "p99": max(a["p99"], b["p99"]),
     }
+
+
+def run(port: int, workload, total: int, clients: int) -> dict:
+    """Send ``total`` requests from ``clients`` threads, a new connection each.
+
+    ``workload.request()`` gives (method, path, body, headers, context) and
+    ``workload.answered(status, payload, context)`` says whether the answer was right.
+    A new connection per request, as from many phones: kept-alive connections would pin
+    each client thread to one gunicorn worker.
+    """
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    next_index = iter(range(total))
+
+    def client():
+        mine = []
+        while True:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                break
+            method, path, body, headers, context = workload.request()
+            started = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            conn.close()
+            mine.append(time.perf_counter() - started)
+            if not workload.answered(response.status, payload, context):
+                errors.append(f"{response.status} {method} {path}: {payload[:200]!r}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    return summarise(latencies, wall)
