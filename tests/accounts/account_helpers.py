@@ -3,10 +3,14 @@
 import re
 from urllib.parse import urlsplit
 
-from flask_babel import force_locale, gettext
-from markupsafe import escape
 from sqlalchemy import func, select
-from testdata import PASSWORD  # noqa: F401  (re-exported: one password for all tests)
+from testdata import (  # noqa: F401  (re-exported for the account tests)
+    PASSWORD,
+    html,
+    plain,
+    says,
+    shows,
+)
 
 from consult.accounts.models import User
 from consult.extensions import db
@@ -14,26 +18,6 @@ from consult.extensions import db
 NEW_PASSWORD = "another quite lovely passphrase"
 
 _CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+(")')
-
-
-def says(text: str, locale: str = "de", **kwargs) -> str:
-    """``text`` as a page in ``locale`` shows it: translated, placeholders filled, escaped."""
-    with force_locale(locale):
-        return str(escape(gettext(text, **kwargs)))
-
-
-def plain(text: str, locale: str = "de", **kwargs) -> str:
-    """``text`` translated into ``locale``, unescaped (for mails and JSON)."""
-    with force_locale(locale):
-        return gettext(text, **kwargs)
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def shows(response, text: str, locale: str = "de", **kwargs) -> bool:
-    return says(text, locale, **kwargs) in html(response)
 
 
 def without_csrf(page: str) -> str:

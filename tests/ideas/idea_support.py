@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
 
-from flask_babel import force_locale, gettext
-from markupsafe import escape
 from PIL import Image as PILImage
 from sqlalchemy import func, select
+from testdata import html, plain, says, shows  # noqa: F401  (used by the idea tests)
 
 from consult.challenges.models import Category, Challenge
 from consult.clock import now
@@ -26,26 +25,6 @@ from consult.media.models import Image
 from consult.text import render_markdown
 
 # --- text ---------------------------------------------------------------------------------
-
-
-def says(text: str, locale: str = "de", **kwargs) -> str:
-    """``text`` as a page in ``locale`` shows it: translated, placeholders filled, escaped."""
-    with force_locale(locale):
-        return str(escape(gettext(text, **kwargs)))
-
-
-def plain(text: str, locale: str = "de", **kwargs) -> str:
-    """``text`` translated into ``locale``, unescaped (for mails)."""
-    with force_locale(locale):
-        return gettext(text, **kwargs)
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def shows(response, text: str, locale: str = "de", **kwargs) -> bool:
-    return says(text, locale, **kwargs) in html(response)
 
 
 def count(model, *where) -> int:

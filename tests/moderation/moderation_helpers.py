@@ -3,15 +3,10 @@
 from flask_babel import force_locale, gettext, ngettext
 from markupsafe import escape
 from sqlalchemy import func, select
+from testdata import says  # noqa: F401  (used by the moderation tests)
 
 from consult.audit.models import AuditEntry
 from consult.extensions import db
-
-
-def says(text: str, locale: str = "de", **kwargs) -> str:
-    """``text`` as a page in ``locale`` shows it: translated, placeholders filled, escaped."""
-    with force_locale(locale):
-        return str(escape(gettext(text, **kwargs)))
 
 
 def says_n(singular: str, plural: str, num: int, locale: str = "de") -> str:
