@@ -53,9 +53,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .admin.views import bp as admin_bp
     from .challenges.views import bp as challenges_bp
     from .ideas.views import bp as ideas_bp
+    from .jury.views import bp as jury_bp
     from .media.views import bp as media_bp
     from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
+    from .projects.views import bp as projects_bp
     from .voting.views import bp as voting_bp
 
     for blueprint in (
@@ -67,6 +69,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         moderation_bp,
         media_bp,
         voting_bp,
+        jury_bp,
+        projects_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -4,9 +4,23 @@ from .accounts.models import RoleGrant, UsedToken, User  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .challenges.models import Category, Challenge  # noqa: F401
 from .districts import District  # noqa: F401
-from .ideas.models import Comment, Idea, Report  # noqa: F401
+from .ideas.models import Comment, Idea, IdeaFollower, Report  # noqa: F401
 from .jobs import Outbox  # noqa: F401
-from .jury.models import JurorAssignment  # noqa: F401
+from .jury.models import (  # noqa: F401
+    JurorAssignment,
+    JuryCriterion,
+    JuryReview,
+    JuryScore,
+    ResultSnapshot,
+    ShortlistEntry,
+)
 from .media.models import Image  # noqa: F401
+from .projects.models import (  # noqa: F401
+    CoCreator,
+    LabProject,
+    Milestone,
+    Partner,
+    ProjectUpdate,
+)
 from .ratelimit import RateLimitCounter  # noqa: F401
 from .voting.models import Ballot, PaperVoteEntry, Vote  # noqa: F401

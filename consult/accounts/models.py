@@ -33,6 +33,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     # Notification mails that are not transactional can be switched off (profile or link).
     notify_comments: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Updates of lab projects that grew from ideas the citizen voted for or follows.
+    notify_projects: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     role_grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user",

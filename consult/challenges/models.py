@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -44,6 +44,13 @@ class Challenge(db.Model):
     moderation: Mapped[str] = mapped_column(String(4), default="pre")
     count_paper_votes: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    # The jury (DESIGN §5). alpha is stored in percent so the formula stays exact.
+    jury_alpha_percent: Mapped[int] = mapped_column(Integer, default=50, server_default="50")
+    jury_centering: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    shortlist_size: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    # Set in the same transaction that writes the result snapshot; nothing changes after.
+    results_frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -81,6 +88,10 @@ class Challenge(db.Model):
 
     def voting_started(self, at: datetime | None = None) -> bool:
         return (at or now()) >= self.voting_opens_at
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.results_frozen_at is not None
 
     def is_public(self, at: datetime | None = None) -> bool:
         return self.phase(at) != "draft"

@@ -122,3 +122,17 @@ class Report(db.Model):
 
     idea: Mapped[Idea] = relationship()
     comment: Mapped[Comment | None] = relationship()
+
+
+class IdeaFollower(db.Model):
+    """A citizen who asked to hear about an idea: its project updates are mailed to them."""
+
+    __tablename__ = "idea_followers"
+
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -134,7 +134,7 @@ def snapshot_document(
 ) -> dict:
     """Every input and the ranking; jurors appear as "Juror A", "Juror B", ... only."""
     pseudonyms = {
-        juror: f"Juror {chr(ord('A') + n)}" for n, juror in enumerate(sorted(scores, key=str))
+        juror: juror_label(n) for n, juror in enumerate(sorted(scores, key=str))
     }
     ranking = compute_ranking(ideas, weights, scores, alpha, centering)
     return {

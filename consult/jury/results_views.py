@@ -1,0 +1,3 @@
+"""Jury results pages (registered on ``views.bp``)."""
+
+from .views import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Jury scoring pages (registered on ``views.bp``)."""
+
+from .views import bp  # noqa: F401
