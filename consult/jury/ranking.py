@@ -133,9 +133,7 @@ def snapshot_document(
     centering: bool,
 ) -> dict:
     """Every input and the ranking; jurors appear as "Juror A", "Juror B", ... only."""
-    pseudonyms = {
-        juror: juror_label(n) for n, juror in enumerate(sorted(scores, key=str))
-    }
+    pseudonyms = {juror: juror_label(n) for n, juror in enumerate(sorted(scores, key=str))}
     ranking = compute_ranking(ideas, weights, scores, alpha, centering)
     return {
         "formula_version": FORMULA_VERSION,

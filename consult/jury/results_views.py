@@ -1,3 +1,10 @@
-"""Jury results pages (registered on ``views.bp``)."""
+"""Ranking, freezing and the snapshot, for staff (registered on ``views.bp``)."""
 
-from .views import bp  # noqa: F401
+from flask import abort
+
+from .views import bp
+
+
+@bp.get("/staff/challenges/<int:challenge_id>/results")
+def results(challenge_id: int):
+    abort(404)  # placeholder until the results page exists

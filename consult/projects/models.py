@@ -97,4 +97,6 @@ class ProjectUpdate(db.Model):
     body_html_de: Mapped[str] = mapped_column(Text, default="")
     body_html_en: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    # Set by the job that fans the mail out, so running it twice mails nobody twice.
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -160,6 +160,7 @@ def upgrade():
     sa.Column('body_html_de', sa.Text(), nullable=False),
     sa.Column('body_html_en', sa.Text(), nullable=False),
     sa.Column('published_at', consult.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('mailed_at', consult.dbtypes.UTCDateTime(), nullable=True),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_lab_updates_author_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['project_id'], ['lab_projects.id'], name=op.f('fk_lab_updates_project_id_lab_projects'), ondelete='CASCADE'),
