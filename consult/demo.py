@@ -13,7 +13,9 @@ from .clock import now
 from .districts import District
 from .extensions import db
 from .ideas.models import Idea
+from .jury.models import JurorAssignment, JuryCriterion, JuryReview, ShortlistEntry
 from .text import render_markdown
+from .voting.models import PaperVoteEntry
 
 DORTMUND_DISTRICTS = [
     "Innenstadt-West",
@@ -41,6 +43,7 @@ DEMO_ACCOUNTS = [
         ["citizen", "moderator"],
     ),
     ("juror", "jury@demo.example", "Jurorin Berg", "demo-juror-2026", ["citizen", "juror"]),
+    ("juror", "jury2@demo.example", "Juror Demir", "demo-juror2-2026", ["citizen", "juror"]),
     ("staff", "team@demo.example", "KoSI-Lab Team", "demo-staff-2026", ["citizen", "staff"]),
     ("press", "presse@demo.example", "Pressestelle", "demo-press-2026", ["citizen", "press"]),
 ]
@@ -78,6 +81,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
         logins.append((label, email, password))
     db.session.flush()
     _seed_challenge()
+    _seed_jury_challenge()
     db.session.commit()
     return logins
 
@@ -169,3 +173,90 @@ def _seed_challenge() -> None:
                 published_at=published,
             )
         )
+
+
+JURY_CHALLENGE_TITLE = "Wie wird Dortmund klimafreundlicher?"
+JURY_IDEAS = [
+    # (title, body, paper votes)
+    ("Solardächer auf allen Schulen", "Schulen erzeugen ihren Strom selbst.", 84),
+    ("Mehr Bäume in der Nordstadt", "Schatten und kühlere Straßen im Sommer.", 61),
+    ("Reparaturcafé in jedem Stadtbezirk", "Reparieren statt wegwerfen, gemeinsam.", 47),
+    ("Lastenräder zum Ausleihen", "Einkaufen ohne Auto, kostenlos ausleihen.", 39),
+    ("Regenwasser für Stadtgärten", "Zisternen sammeln Regen für Beete.", 12),
+]
+JURY_CRITERIA = [
+    # (German, English, weight, German description, English description)
+    ("Wirkung", "Impact", 3, "Wie viel bewirkt die Idee?", "How much difference does it make?"),
+    ("Machbarkeit", "Feasibility", 2, "Kann die Stadt sie umsetzen?", "Can the city do it?"),
+    ("Kosten", "Cost", 1, "Ist sie bezahlbar?", "Is it affordable?"),
+]
+
+
+def _seed_jury_challenge() -> None:
+    """A challenge after voting, in evaluation: criteria, a shortlist and two seated jurors
+    who have not scored yet, so the jury pages can be tried with the demo logins."""
+    if db.session.scalar(select(Challenge).where(Challenge.title_de == JURY_CHALLENGE_TITLE)):
+        return
+    t = now()
+    challenge = Challenge(
+        title_de=JURY_CHALLENGE_TITLE,
+        title_en="How does Dortmund become more climate-friendly?",
+        question_de="Welche Idee hilft dem Klima in Ihrem Stadtteil?",
+        question_en="Which idea helps the climate in your neighbourhood?",
+        description_de="Die Abstimmung ist beendet. Die Jury bewertet jetzt die Ideen der "
+        "engeren Auswahl.",
+        description_en="Voting has ended. The jury is now scoring the shortlisted ideas.",
+        submission_opens_at=t - timedelta(days=60),
+        submission_closes_at=t - timedelta(days=40),
+        voting_opens_at=t - timedelta(days=35),
+        voting_closes_at=t - timedelta(days=3),
+        results_at=t + timedelta(days=14),
+        vote_budget=3,
+        jury_alpha_percent=60,
+        shortlist_size=4,
+    )
+    db.session.add(challenge)
+    db.session.flush()
+    ideas = []
+    for offset, (title, body, votes) in enumerate(JURY_IDEAS):
+        submitted = t - timedelta(days=50 - offset)
+        idea = Idea(
+            challenge_id=challenge.id,
+            title=title,
+            body=body,
+            body_html=render_markdown(body),
+            language="de",
+            status="published",
+            origin="workshop",
+            workshop_name="Klimawerkstatt Dortmund",
+            submitted_at=submitted,
+            published_at=submitted,
+        )
+        db.session.add(idea)
+        db.session.flush()
+        db.session.add(PaperVoteEntry(idea_id=idea.id, count=votes, event_name="Klimafest"))
+        ideas.append(idea)
+    for position, (de, en, weight, about_de, about_en) in enumerate(JURY_CRITERIA):
+        db.session.add(
+            JuryCriterion(
+                challenge_id=challenge.id,
+                name_de=de,
+                name_en=en,
+                weight=weight,
+                description_de=about_de,
+                description_en=about_en,
+                position=position,
+            )
+        )
+    shortlisted = ideas[: challenge.shortlist_size]
+    for idea in shortlisted:
+        db.session.add(ShortlistEntry(challenge_id=challenge.id, idea_id=idea.id, source="votes"))
+    jurors = db.session.scalars(
+        select(User).where(User.email.in_([a[1] for a in DEMO_ACCOUNTS if a[0] == "juror"]))
+    )
+    for juror in jurors:
+        db.session.add(JurorAssignment(challenge_id=challenge.id, user_id=juror.id))
+        for idea in shortlisted:
+            db.session.add(
+                JuryReview(challenge_id=challenge.id, juror_id=juror.id, idea_id=idea.id)
+            )

@@ -51,10 +51,29 @@ def test_demo_seed_shows_a_running_challenge_with_ideas(app, client):
     from consult.ideas.models import Idea
 
     assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
-    challenge = db.session.scalar(select(Challenge))
+    challenge = db.session.scalar(select(Challenge).order_by(Challenge.id))
     assert challenge.submission_open() and challenge.voting_open()
     assert (
         db.session.scalar(select(func.count()).select_from(Idea).where(Idea.status == "published"))
         >= 4
     )
     assert client.get(f"/challenges/{challenge.id}").status_code == 200
+
+
+def test_demo_seed_gives_the_demo_jurors_a_shortlist_to_score(app):
+    from consult.challenges.models import Challenge
+    from consult.demo import JURY_CHALLENGE_TITLE
+    from consult.jury.models import JurorAssignment, JuryReview, ShortlistEntry
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    challenge = db.session.scalar(
+        select(Challenge).where(Challenge.title_de == JURY_CHALLENGE_TITLE)
+    )
+    assert challenge.phase() == "evaluation" and not challenge.is_frozen
+    count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    assert count(ShortlistEntry) == 4
+    jurors = [a for a in DEMO_ACCOUNTS if a[0] == "juror"]
+    assert count(JurorAssignment) == len(jurors) == 2
+    assert count(JuryReview) == 2 * 4
