@@ -134,6 +134,8 @@ PHONE = {
     "has_touch": True,
     "device_scale_factor": 2,
 }
+# Staff work at a desk: their journeys run at a laptop's width.
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False}
 
 
 class Phones:
@@ -146,14 +148,18 @@ class Phones:
         self._mirror = None
         self._snapshot = {}
 
-    def __call__(self, locale: str = "de-DE", *, javascript: bool = True):
-        """A new page in a fresh context: ``phone("de-DE")``, ``phone("en-GB", javascript=False)``.
+    def __call__(self, locale: str = "de-DE", *, javascript: bool = True, desktop: bool = False):
+        """A new page in a fresh context: ``phone("de-DE")``, ``phone("en-GB", javascript=False)``;
+        ``desktop=True`` gives a laptop-sized window instead of a phone.
 
         The locale sets Accept-Language, so it decides the language a visitor starts in.
         Relative URLs in ``page.goto`` go to the live server.
         """
         context = self.browser.new_context(
-            **PHONE, locale=locale, java_script_enabled=javascript, base_url=self.base_url
+            **(DESKTOP if desktop else PHONE),
+            locale=locale,
+            java_script_enabled=javascript,
+            base_url=self.base_url,
         )
         context.set_default_timeout(TIMEOUT_MS)
         recorder = Recorder(javascript=javascript)
