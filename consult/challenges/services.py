@@ -42,6 +42,14 @@ LOCKED_ONCE_VOTING = (
     "voting_opens_at",
     "voting_closes_at",
 )
+# What the frozen results were computed from: fixed once they are frozen. Texts may still
+# be corrected, and the results and archive dates only move the publication.
+LOCKED_ONCE_FROZEN = SETTING_FIELDS + (
+    "submission_opens_at",
+    "submission_closes_at",
+    "voting_opens_at",
+    "voting_closes_at",
+)
 MAX_VOTE_BUDGET = 100
 SETTING_DEFAULTS = {
     "vote_budget": 5,
@@ -160,6 +168,16 @@ def update_challenge(actor, challenge: Challenge, data: dict) -> list[str]:
     changed = [f for f, v in values.items() if getattr(challenge, f) != v]
     # The lock is checked first: once voting runs, "this can no longer change" is the
     # answer, not a complaint about the order of dates that must not move anyway.
+    frozen = [f for f in changed if f in LOCKED_ONCE_FROZEN] if challenge.is_frozen else []
+    if frozen:
+        raise UserError(
+            _(
+                "The results of this challenge are frozen: its settings and the dates of "
+                "submission and voting can no longer change."
+            ),
+            field=frozen[0],
+            status=409,
+        )
     if challenge.voting_started():
         locked = [f for f in changed if f in LOCKED_ONCE_VOTING]
         if locked:

@@ -193,8 +193,11 @@ def verify_snapshot(document: dict) -> list[str]:
         recomputed = snapshot_document(
             ideas, weights, scores, Fraction(document["alpha"]), bool(document["centering"])
         )
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        # AttributeError: a part that must be an object (e.g. a juror's scores) is a list.
         return [f"the snapshot cannot be read: {exc}"]
+    if not isinstance(document.get("ranking", []), list):
+        return ["the snapshot cannot be read: its ranking is not a list"]
     problems = []
     for expected, found in zip(recomputed["ranking"], document.get("ranking", []), strict=False):
         if expected != found:
@@ -211,8 +214,18 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python3 -m consult.jury.ranking SNAPSHOT.json")
         return 2
-    with open(argv[0], "rb") as fh:
-        document = json.loads(fh.read().decode("utf-8"))
+    try:
+        with open(argv[0], "rb") as fh:
+            document = json.loads(fh.read().decode("utf-8"))
+    except OSError as exc:
+        print(f"cannot read {argv[0]}: {exc.strerror}")
+        return 2
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"not a JSON snapshot: {exc}")
+        return 2
+    if not isinstance(document, dict):
+        print("not a JSON snapshot: expected an object")
+        return 2
     problems = verify_snapshot(document)
     for problem in problems:
         print(f"MISMATCH: {problem}")

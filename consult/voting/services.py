@@ -21,6 +21,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..i18n import _, ngettext
 from ..ideas.models import Idea
+from ..jury.locks import check_not_frozen
 from ..jury.models import JurorAssignment
 from ..text import clean_line, clean_text, has_invisible_characters
 from .models import Ballot, PaperVoteEntry, Vote
@@ -154,6 +155,7 @@ def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
     Three statements and a commit; values are read before the commit, because reading
     expired objects afterwards would cost a query each.
     """
+    check_not_frozen(challenge)
     _check_voter(user, challenge)
     idea = _votable_idea(challenge, idea_id)
     user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
@@ -185,6 +187,7 @@ def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
 
 def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
     """Take a vote back while voting runs; the slot is free again."""
+    check_not_frozen(challenge)
     _check_voter(user, challenge)
     user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
     # The ballot first, as in cast_vote: in the other order a withdrawal (holding the
@@ -307,6 +310,7 @@ def enter_paper_votes(
     actor, idea: Idea, count: int, event_name: str, note: str = ""
 ) -> PaperVoteEntry:
     """Record votes collected on paper (a negative count corrects an earlier entry); audited."""
+    check_not_frozen(idea.challenge)
     if (
         not isinstance(count, int)
         or isinstance(count, bool)
@@ -332,6 +336,7 @@ def enter_paper_votes(
     total = paper_vote_total(idea.id)
     if total + count < 0:
         raise UserError(_("A correction cannot take the paper votes below zero."), field="count")
+    _hold_unfrozen(idea.challenge)
     entry = PaperVoteEntry(
         idea_id=idea.id, count=count, event_name=name, note=note, entered_by_id=actor.id
     )
@@ -342,6 +347,19 @@ def enter_paper_votes(
     )
     db.session.commit()
     return entry
+
+
+def _hold_unfrozen(challenge: Challenge) -> None:
+    # Paper votes may still come in while the jury works. Locking the challenge row until
+    # commit makes an entry and freeze_results (which updates that row first) take turns,
+    # so an entry is either in the frozen snapshot or refused, never silently left out.
+    frozen_at = db.session.scalar(
+        select(Challenge.results_frozen_at).where(Challenge.id == challenge.id).with_for_update()
+    )
+    if frozen_at is not None:
+        db.session.rollback()
+        db.session.refresh(challenge)
+        check_not_frozen(challenge)
 
 
 def paper_vote_total(idea_id: int) -> int:
