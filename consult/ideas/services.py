@@ -11,6 +11,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    delete,
     false,
     func,
     literal_column,
@@ -34,7 +35,7 @@ from ..media.models import Image
 from ..media.services import discard_image, store_image
 from ..text import clean_line, clean_text, has_invisible_characters, render_markdown
 from ..urls import external_url
-from .models import BODY_MAX, COMMENT_MAX, TITLE_MAX, Comment, Idea, Report
+from .models import BODY_MAX, COMMENT_MAX, TITLE_MAX, Comment, Idea, IdeaFollower, Report
 
 PAGE_SIZE = 20
 SORTS = ("newest", "votes", "random")
@@ -485,6 +486,40 @@ def _existing_report(reporter, idea: Idea, comment_id: int | None) -> Report | N
     )
 
 
+# --- following ------------------------------------------------------------------------
+
+
+def is_following(user, idea: Idea) -> bool:
+    """Whether the user follows the idea (to offer Follow or Unfollow)."""
+    if not (user and user.is_authenticated):
+        return False
+    return db.session.get(IdeaFollower, (idea.id, user.id)) is not None
+
+
+def follow_idea(user, idea: Idea) -> None:
+    """Follow a published idea: updates of a lab project grown from it are mailed to the user.
+
+    Following twice is no error; the primary key, not a check, keeps it to one row.
+    """
+    if idea.status != "published":
+        raise UserError(_("Only published ideas can be followed."), status=409)
+    if is_following(user, idea):
+        return
+    db.session.add(IdeaFollower(idea_id=idea.id, user_id=user.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # a second tab followed at the same moment: already done
+
+
+def unfollow_idea(user, idea: Idea) -> None:
+    """Stop following an idea (no error when the user did not follow it)."""
+    db.session.execute(
+        delete(IdeaFollower).where(IdeaFollower.idea_id == idea.id, IdeaFollower.user_id == user.id)
+    )
+    db.session.commit()
+
+
 def list_comments(idea: Idea) -> list[Comment]:
     """All comments of an idea, oldest first; hidden ones are shown as hidden by the page."""
     return list(
@@ -729,7 +764,13 @@ def export_own_contributions(user) -> dict:
     reports = db.session.scalars(
         select(Report).where(Report.reporter_id == user.id).order_by(Report.id)
     )
+    followed = db.session.scalars(
+        select(IdeaFollower.idea_id)
+        .where(IdeaFollower.user_id == user.id)
+        .order_by(IdeaFollower.idea_id)
+    )
     return {
+        "followed_ideas": list(followed),
         "ideas": [
             {"id": i.id, "challenge_id": i.challenge_id, "title": i.title, "body": i.body,
              "language": i.language, "status": i.status, "created_at": i.created_at.isoformat(),
@@ -761,6 +802,8 @@ def delete_own_drafts(user) -> None:
         db.session.delete(idea)
         db.session.flush()
         discard_image(image_id)
+    # Nobody is left to mail: a deleted account follows nothing.
+    db.session.execute(delete(IdeaFollower).where(IdeaFollower.user_id == user.id))
 
 
 def _register_account_hooks() -> None:

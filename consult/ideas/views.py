@@ -11,6 +11,7 @@ from ..i18n import _, current_locale
 from ..media.services import get_image
 from ..moderation.services import hide_reason_text
 from ..permissions import login_required, role_required, user_has_role
+from ..projects.services import project_of_idea
 from ..voting import services as votes
 from . import services
 from .forms import CommentForm, IdeaForm, ReportForm
@@ -200,6 +201,8 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
         and idea.status != "withdrawn"
         and idea.challenge.submission_open(),
         can_comment=services.can_comment(idea),
+        following=participates and services.is_following(current_user, idea),
+        lab_project=project_of_idea(idea.id),
         voting=votes.voting_panel(current_user, idea.challenge, idea_id=idea.id),
         status_labels=services.STATUS_LABELS,
         hide_reason_text=hide_reason_text,
@@ -257,6 +260,34 @@ def _report(idea_id: int, comment_id: int | None):
     flash(_("Thank you for your report. The moderators will look at it."), "success")
     anchor = "report" if comment is None else f"comment-{comment.id}"
     return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=anchor))
+
+
+def _follow_action(idea_id: int, action, message: str):
+    idea = services.get_visible_idea(idea_id, current_user) or abort(404)
+    if not ActionForm().validate_on_submit():
+        return render_error(400)
+    try:
+        action(current_user, idea)
+    except UserError as error:
+        return _refused(error)
+    flash(message, "success")
+    return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="follow"))
+
+
+@bp.post("/ideas/<int:idea_id>/follow")
+@role_required("citizen")
+def follow(idea_id: int):
+    return _follow_action(
+        idea_id,
+        services.follow_idea,
+        _("You follow this idea. If it becomes a lab project, we will send you its news."),
+    )
+
+
+@bp.post("/ideas/<int:idea_id>/unfollow")
+@role_required("citizen")
+def unfollow(idea_id: int):
+    return _follow_action(idea_id, services.unfollow_idea, _("You no longer follow this idea."))
 
 
 @bp.get("/my/ideas")
