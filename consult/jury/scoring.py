@@ -394,8 +394,10 @@ def submit_scores(juror, challenge: Challenge) -> JurorAssignment:
         if missing:
             raise UserError(
                 ngettext(
-                    "Please score or declare a conflict for this idea first: %(titles)s.",
-                    "Please score or declare a conflict for these %(num)d ideas first: %(titles)s.",
+                    "%(num)d idea is still open; please score it or declare a conflict first: "
+                    "%(titles)s.",
+                    "%(num)d ideas are still open; please score them or declare a conflict first: "
+                    "%(titles)s.",
                     len(missing), titles=", ".join(f"“{item.idea.title}”" for item in missing),
                 ),
                 status=409,

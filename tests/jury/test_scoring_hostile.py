@@ -292,8 +292,8 @@ def test_submitting_with_open_ideas_is_409_naming_them(client, world):
 
     with force_locale("de"):
         expected = ngettext(
-            "Please score or declare a conflict for this idea first: %(titles)s.",
-            "Please score or declare a conflict for these %(num)d ideas first: %(titles)s.",
+            "%(num)d idea is still open; please score it or declare a conflict first: %(titles)s.",
+            "%(num)d ideas are still open; please score them or declare a conflict first: %(titles)s.",
             2, titles="“Grüne Dächer”, “Trinkbrunnen”",
         )  # fmt: skip
     assert str(escape(expected)) in html(response)

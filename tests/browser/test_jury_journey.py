@@ -1,0 +1,267 @@
+"""The jury journey, in German and English: staff set criteria and the shortlist at a desk;
+two jurors score on their phones, one declares a conflict of interest; staff freeze the
+results and the ranking appears; the winner is promoted to a lab project and its author
+accepts the invitation from the mail, after which the public project page names them.
+
+Every page is checked by ``check`` (axe-core WCAG 2.1 AA, CSP, no third-party requests).
+"""
+
+import re
+
+import pytest
+from flask_babel import force_locale, gettext, ngettext
+from playwright.sync_api import expect
+from sqlalchemy import select
+from testdata import PASSWORD
+
+from consult.extensions import db
+from consult.jury.models import JurorAssignment, JuryReview, ResultSnapshot, ShortlistEntry
+from consult.jury.ranking import verify_snapshot
+from consult.projects.models import CoCreator, LabProject
+
+pytestmark = pytest.mark.browser
+
+BROWSER_LOCALE = {"de": "de-DE", "en": "en-GB"}
+
+
+def tr(locale: str, msgid: str, **values) -> str:
+    with force_locale(locale):
+        return gettext(msgid, **values)
+
+
+def path_is(live_server, path: str):
+    return re.compile("^" + re.escape(live_server(path)) + r"(\?.*)?(#.*)?$")
+
+
+def log_in(page, check, locale: str, user) -> None:
+    page.goto("/account/login")
+    check(page)
+    page.get_by_label(tr(locale, "E-mail address")).fill(user.email)
+    page.get_by_label(tr(locale, "Password"), exact=True).fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name=tr(locale, "Log in"), exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", locale)
+    check(page)
+
+
+def flash(page):
+    return page.locator("main .flashes")
+
+
+@pytest.fixture
+def world(app, make_user, locale):
+    """A challenge whose voting has closed: 30, 60 and 0 votes for three ideas."""
+    from jury.jury_support import add_votes, evaluation_challenge, make_idea
+
+    challenge = evaluation_challenge(shortlist_size=2)
+    author = make_user(email="ada@example.org", pseudonym="Ada Grün", locale=locale)
+    ideas = [
+        make_idea(challenge, "Bäume am Markt", submitted_days_ago=22),
+        make_idea(challenge, "Trinkbrunnen", author=author, submitted_days_ago=21),
+        make_idea(challenge, "Grüne Dächer", submitted_days_ago=20),
+    ]
+    for idea, votes in zip(ideas, (30, 60, 0), strict=True):
+        add_votes(idea, votes)
+    staff = make_user(
+        email="team@stadt.example", pseudonym="KoSI Team", roles=("staff",), locale=locale
+    )
+    jurors = [
+        make_user(email=f"{name.lower()}@stadt.example", pseudonym=name, roles=("juror",),
+                  locale=locale)
+        for name in ("Xenia", "Yusuf")
+    ]  # fmt: skip
+    return challenge, ideas, staff, jurors, author
+
+
+def set_up_jury(page, check, live_server, locale, challenge, ideas, jurors) -> None:
+    """Staff: two criteria, the top 2 by votes plus a pick with a reason, two jurors."""
+    setup_path = f"/staff/challenges/{challenge.id}/jury"
+    page.goto(setup_path)
+    check(page)
+    for name_de, name_en, weight in (
+        ("Wirkung", "Impact", "2"),
+        ("Machbarkeit", "Feasibility", "1"),
+    ):
+        form = page.locator(f'form[action="{setup_path}/criteria"]')
+        form.get_by_label(tr(locale, "Name (German)")).fill(name_de)
+        form.get_by_label(tr(locale, "Name (English)")).fill(name_en)
+        form.get_by_label(tr(locale, "Weight")).fill(weight)
+        form.get_by_role("button", name=tr(locale, "Add criterion")).click()
+        expect(page).to_have_url(path_is(live_server, setup_path))
+        check(page)
+    criteria = page.locator("#criteria table tbody tr")
+    expect(criteria).to_have_count(2)
+    expect(criteria.first).to_contain_text("Wirkung" if locale == "de" else "Impact")
+
+    with force_locale(locale):
+        top = ngettext(
+            "Shortlist the top %(num)d idea by votes", "Shortlist the top %(num)d ideas by votes", 2
+        )
+    page.get_by_role("button", name=top).click()
+    check(page)
+    pick = page.locator(f'form[action="{setup_path}/shortlist"]')
+    pick.get_by_label(tr(locale, "Idea"), exact=True).select_option(str(ideas[2].id))
+    pick.get_by_label(tr(locale, "Why this idea belongs on the shortlist")).fill(
+        "Ein Vorschlag aus der Klimawerkstatt."
+    )
+    pick.get_by_role("button", name=tr(locale, "Add to the shortlist")).click()
+    check(page)
+    expect(page.locator("#shortlist table tbody tr")).to_have_count(3)
+
+    for juror in jurors:
+        seat = page.locator(f'form[action="{setup_path}/jurors"]')
+        seat.get_by_label(tr(locale, "E-mail address or public name")).fill(juror.email)
+        seat.get_by_role("button", name=tr(locale, "Add to the jury")).click()
+        expect(page).to_have_url(path_is(live_server, setup_path))
+        check(page)
+        expect(page.locator("#jurors")).to_contain_text(juror.pseudonym)
+
+
+def score_ideas(page, check, live_server, locale, challenge, scores: dict, conflicts=()) -> None:
+    """A juror on a phone: from the header's "Jury" link, score or declare, then submit."""
+    page.get_by_role("navigation", name=tr(locale, "Main navigation")).get_by_role(
+        "link", name=tr(locale, "Jury"), exact=True
+    ).click()
+    check(page)
+    overview = f"/jury/challenges/{challenge.id}"
+    page.locator(f'a[href="{overview}"]').click()
+    check(page)
+    for idea in conflicts:
+        page.get_by_role("link", name=idea.title).click()
+        check(page)
+        page.get_by_text(tr(locale, "Declare a conflict of interest")).first.click()  # <summary>
+        page.get_by_role("button", name=tr(locale, "Declare a conflict of interest")).click()
+        expect(flash(page)).to_contain_text(
+            tr(locale, "You have declared a conflict of interest for this idea.")
+        )
+        check(page)
+        page.goto(overview)
+    for idea, (impact, feasibility) in scores.items():
+        page.goto(overview)
+        page.get_by_role("link", name=idea.title).click()
+        check(page)
+        page.get_by_label(re.compile("Wirkung" if locale == "de" else "Impact")).fill(str(impact))
+        page.get_by_label(re.compile("Machbarkeit" if locale == "de" else "Feasibility")).fill(
+            str(feasibility)
+        )
+        page.get_by_label(tr(locale, "Private note (optional)")).fill("nur für mich")
+        page.get_by_role("button", name=tr(locale, "Save scores")).click()
+        expect(flash(page)).to_contain_text(idea.title)
+        check(page)
+    page.goto(overview)
+    check(page)
+    page.get_by_role("button", name=tr(locale, "Submit my scores")).click()
+    expect(flash(page)).to_contain_text(tr(locale, "Thank you: your scores have been submitted."))
+    check(page)
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_jury_scores_staff_freeze_and_the_winner_becomes_a_lab_project(
+    app, phone, check, live_server, mailbox, world, locale
+):
+    challenge, ideas, staff, (x, y), author = world
+
+    # Staff at a desk.
+    desk = phone(BROWSER_LOCALE[locale], desktop=True)
+    log_in(desk, check, locale, staff)
+    set_up_jury(desk, check, live_server, locale, challenge, ideas, (x, y))
+    db.session.expire_all()
+    assert db.session.scalar(select(ShortlistEntry).where(ShortlistEntry.source == "staff"))
+    assert len(db.session.scalars(select(JuryReview)).all()) == 2 * 3
+
+    # Before anyone submitted, the results page shows no values and cannot freeze.
+    results_path = f"/staff/challenges/{challenge.id}/results"
+    desk.goto(results_path)
+    check(desk)
+    expect(desk.locator("main table")).to_have_count(0)
+
+    # Juror X scores all three ideas; juror Y declares a conflict on the third.
+    phone_x = phone(BROWSER_LOCALE[locale])
+    log_in(phone_x, check, locale, x)
+    score_ideas(phone_x, check, live_server, locale, challenge,
+                {ideas[0]: (8, 5), ideas[1]: (6, 6), ideas[2]: (10, 10)})  # fmt: skip
+    phone_y = phone(BROWSER_LOCALE[locale])
+    log_in(phone_y, check, locale, y)
+    # Before submitting, Y's pages show nothing of X's scores or note.
+    phone_y.goto(f"/jury/challenges/{challenge.id}/ideas/{ideas[0].id}")
+    expect(phone_y.locator("main")).not_to_contain_text("nur für mich")
+    expect(
+        phone_y.get_by_label(re.compile("Wirkung" if locale == "de" else "Impact"))
+    ).to_have_value("")
+    phone_y.goto("/")
+    score_ideas(phone_y, check, live_server, locale, challenge,
+                {ideas[0]: (6, 9), ideas[1]: (5, 2)}, conflicts=[ideas[2]])  # fmt: skip
+    db.session.expire_all()
+    assert all(a.submitted_at for a in db.session.scalars(select(JurorAssignment)))
+
+    # Staff freeze; the ranking appears: Trinkbrunnen 0.750, Bäume 0.600, Dächer 0.500.
+    desk.goto(results_path)
+    check(desk)
+    desk.get_by_label(tr(locale, "I understand that freezing cannot be undone.")).check()
+    desk.get_by_role("button", name=tr(locale, "Freeze the results")).click()
+    expect(flash(desk)).to_contain_text("SHA-256")
+    check(desk)
+    rows = desk.locator("main table tbody tr")
+    expect(rows).to_have_count(3)
+    sep = "," if locale == "de" else "."
+    for row, (title, score) in zip(
+        (rows.nth(0), rows.nth(1), rows.nth(2)),
+        (("Trinkbrunnen", "0.750"), ("Bäume am Markt", "0.600"), ("Grüne Dächer", "0.500")),
+        strict=True,
+    ):
+        expect(row).to_contain_text(title)
+        expect(row).to_contain_text(score.replace(".", sep))
+    snapshot = db.session.scalar(select(ResultSnapshot))
+    expect(desk.locator("main")).to_contain_text(snapshot.sha256)
+    import json
+
+    document = json.loads(snapshot.document)
+    assert verify_snapshot(document) == []
+    assert "nur für mich" not in snapshot.document  # private notes stay private
+    assert {"Juror A", "Juror B"} == set(document["scores"])
+
+    # The winner becomes a lab project.
+    rows.nth(0).get_by_role("link", name=re.compile(tr(locale, "Promote to lab project"))).click()
+    check(desk)
+    desk.get_by_label(tr(locale, "Title (German)")).fill("Trinkbrunnen für die City")
+    desk.get_by_label(tr(locale, "Title (English)")).fill("Drinking fountains for the centre")
+    desk.get_by_label(tr(locale, "Summary (German)")).fill("Zehn Brunnen bis zum Sommer.")
+    desk.get_by_role("button", name=tr(locale, "Create the lab project")).click()
+    expect(flash(desk)).to_contain_text(tr(locale, "The idea is now a lab project."))
+    check(desk)
+    project = db.session.scalar(select(LabProject))
+    assert project.idea_id == ideas[1].id
+
+    # Not named before accepting.
+    visitor = phone(BROWSER_LOCALE[locale])
+    visitor.goto(f"/projects/{project.id}")
+    check(visitor)
+    expect(visitor.locator("main")).not_to_contain_text(author.pseudonym)
+
+    # The author accepts from the mail, on a phone, without logging in.
+    invitation = mailbox.last_to(author.email)
+    assert invitation["Content-Language"] == locale
+    accept = mailbox.link(invitation, "/accept/")
+    author_phone = phone(BROWSER_LOCALE[locale])
+    author_phone.goto(accept)
+    check(author_phone)
+    author_phone.get_by_role("button", name=tr(locale, "Yes, name me as co-creator")).click()
+    expect(flash(author_phone)).to_contain_text(
+        tr(locale, "Thank you! You are now named as co-creator of this project.")
+    )
+    check(author_phone)
+    db.session.expire_all()
+    assert db.session.scalar(select(CoCreator.state)) == "accepted"
+
+    expect(author_phone.locator("main")).to_contain_text(author.pseudonym)
+
+    # A new visitor (public pages may be cached for a minute) finds the project by the list.
+    visitor = phone(BROWSER_LOCALE[locale])
+    visitor.goto("/projects")
+    check(visitor)
+    title = "Trinkbrunnen für die City" if locale == "de" else "Drinking fountains for the centre"
+    visitor.get_by_role("link", name=title).click()
+    check(visitor)
+    expect(visitor.locator("main")).to_contain_text(author.pseudonym)
+    expect(visitor.get_by_role("link", name="Trinkbrunnen")).to_have_attribute(
+        "href", f"/ideas/{ideas[1].id}"
+    )
