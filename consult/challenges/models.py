@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..bilingual import Bilingual
 from ..clock import now
 from ..dbtypes import UTCDateTime
 from ..extensions import db
@@ -13,7 +14,7 @@ PHASES = ("draft", "submission", "voting", "evaluation", "results", "archived")
 MODERATION_MODES = ("pre", "post")
 
 
-class Challenge(db.Model):
+class Challenge(Bilingual, db.Model):
     __tablename__ = "challenges"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,14 +111,6 @@ class Challenge(db.Model):
         return min(upcoming, key=lambda item: item[1]) if upcoming else None
 
     # --- bilingual fields ---------------------------------------------------------------
-
-    def text(self, field: str, locale: str) -> tuple[str, str]:
-        """(value, its language): the requested language, else the other one."""
-        other = "en" if locale == "de" else "de"
-        value = getattr(self, f"{field}_{locale}")
-        if value:
-            return value, locale
-        return getattr(self, f"{field}_{other}"), other
 
     def missing_translations(self) -> list[str]:
         """Fields filled in one language but not the other (shown to staff at a glance)."""

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..bilingual import Bilingual
 from ..clock import now
 from ..dbtypes import UTCDateTime
 from ..extensions import db
@@ -26,7 +27,7 @@ WEIGHT_MIN, WEIGHT_MAX = 1, 100
 SHORTLIST_SOURCES = ("votes", "staff")
 
 
-class JuryCriterion(db.Model):
+class JuryCriterion(Bilingual, db.Model):
     """One thing jurors score, e.g. "impact"; its weight is a whole number, 1 to 100.
 
     Whole-number weights keep the published formula exact and easy to read ("impact
@@ -48,14 +49,6 @@ class JuryCriterion(db.Model):
     description_en: Mapped[str] = mapped_column(Text, default="")
     weight: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
-
-    def text(self, field: str, locale: str) -> tuple[str, str]:
-        """(value, its language): the requested language, else the other one."""
-        other = "en" if locale == "de" else "de"
-        value = getattr(self, f"{field}_{locale}")
-        if value:
-            return value, locale
-        return getattr(self, f"{field}_{other}"), other
 
 
 class ShortlistEntry(db.Model):

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..bilingual import Bilingual
 from ..clock import now
 from ..dbtypes import UTCDateTime
 from ..extensions import db
@@ -14,7 +15,7 @@ PARTNER_SECTORS = ("civil_society", "administration", "business", "politics", "s
 COCREATOR_STATES = ("invited", "accepted", "declined")
 
 
-class LabProject(db.Model):
+class LabProject(Bilingual, db.Model):
     """One promoted idea; an idea becomes at most one project (the unique idea_id)."""
 
     __tablename__ = "lab_projects"
@@ -32,14 +33,6 @@ class LabProject(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-    def text(self, field: str, locale: str) -> tuple[str, str]:
-        """(value, its language): the requested language, else the other one."""
-        other = "en" if locale == "de" else "de"
-        value = getattr(self, f"{field}_{locale}")
-        if value:
-            return value, locale
-        return getattr(self, f"{field}_{other}"), other
 
 
 class CoCreator(db.Model):

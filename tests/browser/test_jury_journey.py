@@ -1,12 +1,16 @@
 """The jury journey, in German and English: staff set criteria and the shortlist at a desk;
 two jurors score on their phones, one declares a conflict of interest; staff freeze the
-results and the ranking appears; the winner is promoted to a lab project and its author
-accepts the invitation from the mail, after which the public project page names them.
+results and the ranking appears; once the results date has come, the winner is promoted to
+a lab project and its author accepts the invitation from the mail, after which the public
+project page names them.
 
 Every page is checked by ``check`` (axe-core WCAG 2.1 AA, CSP, no third-party requests).
 """
 
+import json
 import re
+from contextlib import ExitStack
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale, gettext, ngettext
@@ -14,6 +18,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from testdata import PASSWORD
 
+from consult.clock import now, travel
 from consult.extensions import db
 from consult.jury.models import JurorAssignment, JuryReview, ResultSnapshot, ShortlistEntry
 from consult.jury.ranking import verify_snapshot
@@ -156,9 +161,11 @@ def score_ideas(page, check, live_server, locale, challenge, scores: dict, confl
 
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_jury_scores_staff_freeze_and_the_winner_becomes_a_lab_project(
-    app, phone, check, live_server, mailbox, world, locale
+    app, phone, check, live_server, mailbox, world, locale, request
 ):
     challenge, ideas, staff, (x, y), author = world
+    stack = ExitStack()
+    request.addfinalizer(stack.close)
 
     # Staff at a desk.
     desk = phone(BROWSER_LOCALE[locale], desktop=True)
@@ -212,14 +219,16 @@ def test_jury_scores_staff_freeze_and_the_winner_becomes_a_lab_project(
         expect(row).to_contain_text(score.replace(".", sep))
     snapshot = db.session.scalar(select(ResultSnapshot))
     expect(desk.locator("main")).to_contain_text(snapshot.sha256)
-    import json
-
     document = json.loads(snapshot.document)
     assert verify_snapshot(document) == []
     assert "nur für mich" not in snapshot.document  # private notes stay private
     assert {"Juror A", "Juror B"} == set(document["scores"])
 
-    # The winner becomes a lab project.
+    # Once the results are out (the clock passes the challenge's results date), the
+    # winner becomes a lab project.
+    stack.enter_context(travel(challenge.results_at - now() + timedelta(minutes=1)))
+    desk.reload()
+    check(desk)
     rows.nth(0).get_by_role("link", name=re.compile(tr(locale, "Promote to lab project"))).click()
     check(desk)
     desk.get_by_label(tr(locale, "Title (German)")).fill("Trinkbrunnen für die City")
