@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
     from .projects.views import bp as projects_bp
+    from .results.views import bp as results_bp
     from .voting.views import bp as voting_bp
 
     for blueprint in (
@@ -71,6 +72,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         voting_bp,
         jury_bp,
         projects_bp,
+        results_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -23,4 +23,9 @@ from .projects.models import (  # noqa: F401
     ProjectUpdate,
 )
 from .ratelimit import RateLimitCounter  # noqa: F401
+from .results.models import (  # noqa: F401
+    Announcement,
+    AnnouncementHighlight,
+    ResultsSubscription,
+)
 from .voting.models import Ballot, PaperVoteEntry, Vote  # noqa: F401

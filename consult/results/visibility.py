@@ -1,0 +1,36 @@
+"""The one rule for what the public may see of results: published and past the embargo.
+
+Every public page, export, feed, sitemap entry and mail about results asks here, so that
+nothing of an announcement escapes before its time. The rule reads the clock; no job flips it.
+"""
+
+from datetime import datetime
+
+from flask import abort
+from sqlalchemy import select
+
+from ..challenges.models import Challenge
+from ..extensions import db
+from .models import Announcement
+
+
+def public_announcement(challenge: Challenge, at: datetime | None = None) -> Announcement | None:
+    """The challenge's announcement if the public may see it now, else None."""
+    announcement = db.session.scalar(
+        select(Announcement).where(Announcement.challenge_id == challenge.id)
+    )
+    if announcement is not None and announcement.is_public(at) and challenge.is_frozen:
+        return announcement
+    return None
+
+
+def require_public_results(challenge_id: int) -> tuple[Challenge, Announcement]:
+    """For public views: the challenge and its public announcement, or 404.
+
+    404, not 403: before the embargo a guessed URL must not even confirm that results exist.
+    """
+    challenge = db.session.get(Challenge, challenge_id)
+    announcement = public_announcement(challenge) if challenge is not None else None
+    if announcement is None:
+        abort(404)
+    return challenge, announcement
