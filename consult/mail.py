@@ -29,6 +29,7 @@ SUBJECTS = {
     "jury_reminder": _l("Reminder: your jury scores are still open"),
     "cocreator_invitation": _l("Your idea becomes a lab project: join as co-creator?"),
     "project_update": _l("News from a lab project you follow"),
+    "results_published": _l("The results are out"),
 }
 
 

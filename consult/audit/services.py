@@ -42,6 +42,9 @@ ACTION_LABELS = {
     "project.partner": _l("Lab project partners changed"),
     "project.milestone": _l("Lab project milestones changed"),
     "project.progress": _l("Lab project update published"),
+    "announcement.save": _l("Results announcement saved"),
+    "announcement.publish": _l("Results announcement published with an embargo"),
+    "announcement.withdraw": _l("Results announcement withdrawn before its embargo"),
 }
 
 PAGE_SIZE = 50
