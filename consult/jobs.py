@@ -242,3 +242,11 @@ def make_thumbnail(image_id: int) -> None:
     from .media.services import make_thumbnail as render
 
     render(image_id)
+
+
+@job
+def send_project_update_mails(update_id: int) -> int:
+    """Mail a lab project's progress update to the idea's supporters (once, however often run)."""
+    from .projects.services import mail_project_update
+
+    return mail_project_update(update_id)

@@ -31,6 +31,7 @@ from ..districts import District
 from ..errors import UserError
 from ..extensions import db
 from ..i18n import SUPPORTED_LOCALES, _, _l, format_local
+from ..jury.models import JurorAssignment, JuryCriterion, JuryReview, JuryScore
 from ..media.models import Image
 from ..media.services import discard_image, store_image
 from ..text import clean_line, clean_text, has_invisible_characters, render_markdown
@@ -806,12 +807,57 @@ def delete_own_drafts(user) -> None:
     db.session.execute(delete(IdeaFollower).where(IdeaFollower.user_id == user.id))
 
 
+def export_own_jury_reviews(user) -> dict:
+    """A juror's own work on ideas: conflicts, scores per criterion, private notes, dates."""
+    reviews = db.session.execute(
+        select(JuryReview, Idea.title, JurorAssignment.submitted_at)
+        .join(Idea, Idea.id == JuryReview.idea_id)
+        .outerjoin(
+            JurorAssignment,
+            (JurorAssignment.challenge_id == JuryReview.challenge_id)
+            & (JurorAssignment.user_id == JuryReview.juror_id),
+        )
+        .where(JuryReview.juror_id == user.id)
+        .order_by(JuryReview.challenge_id, JuryReview.idea_id)
+    ).all()
+    scores: dict[int, list[dict]] = {}
+    for score, criterion in db.session.execute(
+        select(JuryScore, JuryCriterion)
+        .join(JuryCriterion, JuryCriterion.id == JuryScore.criterion_id)
+        .where(JuryScore.review_id.in_([row[0].id for row in reviews]))
+        .order_by(JuryCriterion.position, JuryCriterion.id)
+    ):
+        scores.setdefault(score.review_id, []).append(
+            {"criterion_id": criterion.id, "criterion_de": criterion.name_de,
+             "criterion_en": criterion.name_en, "value": score.value}
+        )  # fmt: skip
+    return {
+        "jury_reviews": [
+            {"challenge_id": review.challenge_id, "idea_id": review.idea_id,
+             "idea_title": title, "conflict_of_interest": review.conflict, "scores": scores.get(review.id, []),
+             "note": review.note,
+             "saved_at": review.saved_at.isoformat() if review.saved_at else None,
+             "submitted_at": submitted.isoformat() if submitted else None}
+            for review, title, submitted in reviews
+        ]
+    }  # fmt: skip
+
+
+def forget_jury_notes(user) -> None:
+    """Private notes leave with the juror; submitted scores stay, under a pseudonym."""
+    db.session.execute(update(JuryReview).where(JuryReview.juror_id == user.id).values(note=""))
+
+
 def _register_account_hooks() -> None:
     from ..accounts import services as accounts
 
     if export_own_contributions not in accounts.DATA_EXPORTERS:
         accounts.DATA_EXPORTERS.append(export_own_contributions)
         accounts.DELETION_HOOKS.append(delete_own_drafts)
+    # Jury reviews are a juror's work on ideas; they join the same export and deletion.
+    if export_own_jury_reviews not in accounts.DATA_EXPORTERS:
+        accounts.DATA_EXPORTERS.append(export_own_jury_reviews)
+        accounts.DELETION_HOOKS.append(forget_jury_notes)
 
 
 _register_account_hooks()

@@ -20,7 +20,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..i18n import _, ngettext
 from ..ideas.models import Idea
-from ..voting.services import counted_votes
+from ..voting.services import counted_votes_for
 from . import ranking
 from .models import (
     JurorAssignment,
@@ -62,6 +62,7 @@ class RankingInputs:
     criteria: list[JuryCriterion]
     shortlist: list[Idea]
     pending_jurors: int  # seated jurors who have not submitted yet
+    seated_jurors: int = 0
     incomplete: list[Idea] = field(default_factory=list)  # a submitted score set lacks a criterion
 
 
@@ -86,7 +87,8 @@ def ranking_inputs(challenge: Challenge) -> RankingInputs:
             .order_by(Idea.id)
         )
     )
-    votes = counted_votes(challenge)
+    # Whatever their status now: a shortlisted idea hidden since keeps its votes.
+    votes = counted_votes_for(challenge, [idea.id for idea in shortlisted])
     ideas = [
         ranking.IdeaInput(
             idea.id, votes.get(idea.id, 0), _iso_utc(idea.submitted_at or idea.created_at)
@@ -139,6 +141,7 @@ def ranking_inputs(challenge: Challenge) -> RankingInputs:
         criteria=criteria,
         shortlist=shortlisted,
         pending_jurors=pending,
+        seated_jurors=len(assignments),
         incomplete=[idea for idea in shortlisted if idea.id in incomplete_ids],
     )
 
@@ -149,6 +152,8 @@ def ranking_problem(inputs: RankingInputs) -> str | None:
         return _("The jury has no criteria yet.")
     if not inputs.shortlist:
         return _("The shortlist is empty.")
+    if not inputs.seated_jurors:
+        return _("No jurors are on the jury yet.")
     if inputs.pending_jurors:
         return ngettext(
             "%(num)d juror has not submitted their scores yet.",
@@ -162,7 +167,12 @@ def ranking_problem(inputs: RankingInputs) -> str | None:
     scored = {idea_id for by_idea in inputs.scores.values() for idea_id in by_idea}
     for idea in inputs.shortlist:
         if idea.id not in scored:
-            return _('"%(title)s" has no jury score yet.', title=idea.title)
+            # Every juror has submitted by now, so no one can score it any more.
+            return _(
+                '"%(title)s" has no jury score: no juror who submitted has scored it. '
+                "Please take it off the shortlist on the jury setup page, then freeze.",
+                title=idea.title,
+            )
     return None
 
 

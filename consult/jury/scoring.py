@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from .. import jobs
 from ..accounts.models import User
@@ -512,19 +512,38 @@ class Reminders:
 
 
 def remind_jurors(actor, challenge: Challenge) -> Reminders:
-    """Mail every seated juror who has not submitted, unless reminded within the hour."""
+    """Mail every seated juror who has not submitted, unless reminded within the hour.
+
+    Each seat is claimed by one conditional UPDATE, so two staff clicking at once (or a
+    double submit) mail a juror once: the second UPDATE waits for the first row lock and
+    then finds the seat reminded.
+    """
     check_not_frozen(challenge)
     overview = jury_progress(challenge)
-    cutoff = now() - REMIND_INTERVAL
+    moment = now()
+    cutoff = moment - REMIND_INTERVAL
     reminded = skipped = 0
     for line in overview.jurors:
         juror, seat = line.juror, line.seat
         if seat.submitted_at is not None or not juror.is_active or not juror.email:
             continue
-        if seat.last_reminded_at is not None and seat.last_reminded_at > cutoff:
+        claimed = db.session.execute(
+            update(JurorAssignment)
+            .where(
+                JurorAssignment.challenge_id == challenge.id,
+                JurorAssignment.user_id == juror.id,
+                JurorAssignment.submitted_at.is_(None),
+                or_(
+                    JurorAssignment.last_reminded_at.is_(None),
+                    JurorAssignment.last_reminded_at <= cutoff,
+                ),
+            )
+            .values(last_reminded_at=moment)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
             skipped += 1
             continue
-        seat.last_reminded_at = now()
         reminded += 1
         locale = juror.locale if juror.locale in ("de", "en") else "de"
         jobs.enqueue(

@@ -26,7 +26,7 @@ from ..i18n import _
 from ..ideas.models import Idea
 from ..text import clean_line, clean_text, has_invisible_characters
 from ..voting.models import Vote
-from ..voting.services import counted_votes, paper_vote_totals
+from ..voting.services import counted_votes, counted_votes_for
 from .locks import any_juror_submitted, check_not_frozen, check_setup_unlocked
 from .models import (
     WEIGHT_MAX,
@@ -250,23 +250,6 @@ def remove_criterion(actor, criterion: JuryCriterion) -> None:
 # --- the shortlist ----------------------------------------------------------------------
 
 
-def _vote_counts(challenge: Challenge, idea_ids) -> dict[int, int]:
-    """Counted votes of the given ideas, whatever their status now (a shortlisted idea
-    hidden later keeps its votes)."""
-    ids = list(idea_ids)
-    if not ids:
-        return {}
-    online = dict(
-        db.session.execute(
-            select(Vote.idea_id, func.count())
-            .where(Vote.challenge_id == challenge.id, Vote.idea_id.in_(ids))
-            .group_by(Vote.idea_id)
-        ).all()
-    )
-    paper = paper_vote_totals(challenge) if challenge.count_paper_votes else {}
-    return {i: online.get(i, 0) + paper.get(i, 0) for i in ids}
-
-
 def shortlisted_ideas(challenge: Challenge) -> list[Idea]:
     """The ideas on the shortlist, most counted votes first, then by id."""
     ideas = list(
@@ -279,7 +262,7 @@ def shortlisted_ideas(challenge: Challenge) -> list[Idea]:
             )
         )
     )
-    votes = _vote_counts(challenge, [idea.id for idea in ideas])
+    votes = counted_votes_for(challenge, [idea.id for idea in ideas])
     return sorted(ideas, key=lambda idea: (-votes[idea.id], idea.id))
 
 
@@ -423,20 +406,55 @@ def _delete_reviews(challenge: Challenge, **where) -> None:
         db.session.execute(delete(JuryReview).where(JuryReview.id.in_(ids)))
 
 
+def _scored_by_submitted(challenge: Challenge):
+    """A query of the ideas a juror who has submitted gave scores: those count, so stay."""
+    return (
+        select(JuryReview.idea_id)
+        .join(JuryScore, JuryScore.review_id == JuryReview.id)
+        .join(
+            JurorAssignment,
+            and_(
+                JurorAssignment.challenge_id == JuryReview.challenge_id,
+                JurorAssignment.user_id == JuryReview.juror_id,
+            ),
+        )
+        .where(
+            JuryReview.challenge_id == challenge.id,
+            JuryReview.conflict.is_(False),
+            JurorAssignment.submitted_at.is_not(None),
+        )
+        .distinct()
+    )
+
+
 @_use_case
-def remove_from_shortlist(actor, challenge: Challenge, idea_id: int) -> None:
-    """Take an idea off the shortlist, and away from every juror; audited."""
-    _open_setup(challenge)
+def remove_from_shortlist(actor, challenge: Challenge, idea_id: int) -> bool:
+    """Take an idea off the shortlist, and away from every juror; audited.
+
+    Still allowed after a juror has submitted (not after freezing) for an idea no
+    submitted juror has scored: else an idea every juror declared a conflict on would
+    leave results that can never be frozen. Returns whether it was such a late removal.
+    """
+    _hold(challenge)
+    check_not_frozen(challenge)
+    late = any_juror_submitted(challenge)
     entry = db.session.get(ShortlistEntry, (challenge.id, idea_id))
     if entry is None:
         raise UserError(_("This idea is not on the shortlist."), status=404)
+    scored = _scored_by_submitted(challenge).where(JuryReview.idea_id == idea_id)
+    if late and db.session.scalar(scored.limit(1)) is not None:
+        raise UserError(
+            _("A juror has already submitted scores for this idea, so it stays on the shortlist."),
+            status=409,
+        )
     record_action(
         actor, "jury.shortlist_remove", "challenge", challenge.id,
-        idea=idea_id, source=entry.source,
+        idea=idea_id, source=entry.source, **({"after_submission": True} if late else {}),
     )  # fmt: skip
     _delete_reviews(challenge, idea_id=idea_id)
     db.session.delete(entry)
     db.session.commit()
+    return late
 
 
 # --- jurors -----------------------------------------------------------------------------
@@ -566,6 +584,8 @@ class ShortlistLine:
     idea: Idea
     votes: int
     added_by: User | None
+    removable: bool  # staff may still take it off the shortlist
+    unscoreable: bool  # jurors are seated, but none of them can score it
 
 
 @dataclass(frozen=True)
@@ -600,7 +620,7 @@ def jury_setup_view(challenge: Challenge) -> JurySetup:
         .join(Idea, Idea.id == ShortlistEntry.idea_id)
         .where(ShortlistEntry.challenge_id == challenge.id)
     ).all()
-    entry_votes = _vote_counts(challenge, [idea.id for _entry, idea in entries])
+    entry_votes = counted_votes_for(challenge, [idea.id for _entry, idea in entries])
     people_ids = {e.added_by_id for e, _idea in entries if e.added_by_id}
     assignments = list(
         db.session.scalars(
@@ -620,8 +640,21 @@ def jury_setup_view(challenge: Challenge) -> JurySetup:
         )
     ):
         reviews.setdefault(juror_id, set()).add(idea_id)
+    any_submitted = any_juror_submitted(challenge)
+    # Before a submission every idea may go; after it, only those no submitted juror scored.
+    kept = set(db.session.scalars(_scored_by_submitted(challenge))) if any_submitted else set()
+    # Who can still score each idea: assigned and no declared conflict.
+    able = set(
+        db.session.scalars(
+            select(JuryReview.idea_id).where(
+                JuryReview.challenge_id == challenge.id, JuryReview.conflict.is_(False)
+            )
+        )
+    )
     shortlist = sorted(
-        (ShortlistLine(e, idea, entry_votes[idea.id], people.get(e.added_by_id))
+        (ShortlistLine(e, idea, entry_votes[idea.id], people.get(e.added_by_id),
+                       removable=not challenge.is_frozen and idea.id not in kept,
+                       unscoreable=bool(assignments) and idea.id not in able)
          for e, idea in entries),
         key=lambda line: (-line.votes, line.idea.id),
     )  # fmt: skip
@@ -665,5 +698,5 @@ def jury_setup_view(challenge: Challenge) -> JurySetup:
         locked=locked,
         frozen=challenge.is_frozen,
         shortlist_open=challenge.phase() in SHORTLIST_PHASES,
-        any_submitted=any_juror_submitted(challenge),
+        any_submitted=any_submitted,
     )

@@ -50,7 +50,8 @@ def _render(challenge: Challenge, status: int = 200, notices: dict | None = None
     """The setup page; a form that failed is passed in to show its errors.
 
     ``notices`` holds refusals of buttons without fields, by section ("criteria",
-    "shortlist", "jurors") or by juror (``juror-<id>``).
+    "shortlist", "jurors") or by a juror's ideas (``juror-<id>-ideas``, shown next to
+    that fieldset too).
     """
     view = services.jury_setup_view(challenge)
     edit_forms = {line.criterion.id: _edit_form(line.criterion, formdata=None)
@@ -229,7 +230,11 @@ def setup_unshortlist(challenge_id: int, idea_id: int):
     return _act(
         challenge,
         lambda: services.remove_from_shortlist(current_user, challenge, idea_id),
-        _("The idea has been taken off the shortlist."), "shortlist",
+        lambda late: _(
+            "The idea has been taken off the shortlist, although jurors have submitted: "
+            "no juror who submitted had scored it."
+        ) if late else _("The idea has been taken off the shortlist."),
+        "shortlist",
     )  # fmt: skip
 
 
@@ -268,6 +273,6 @@ def setup_juror_ideas(challenge_id: int, juror_id: int):
     try:
         services.set_juror_ideas(current_user, challenge, juror_id, ids)
     except UserError as error:
-        return _render(challenge, error.status, notices={f"juror-{juror_id}": error.message})
+        return _render(challenge, error.status, notices={f"juror-{juror_id}-ideas": error.message})
     flash(_("The juror's ideas have been saved."), "success")
     return _back(challenge, f"juror-{juror_id}")

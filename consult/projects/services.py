@@ -1,13 +1,14 @@
 """Use cases of lab projects: promote a ranked idea, run the project, tell its supporters.
 
-A project grows from an idea of a frozen challenge. The idea's author is asked by mail to
-join as co-creator; their name appears only once they accept. Progress updates are mailed
-by one fan-out job to everyone who voted for or follows the idea.
+A project grows from a published idea of a frozen challenge whose results are out (it
+names a winner). The idea's author is asked by mail to join as co-creator; their name
+appears only once they accept. Progress updates are mailed by one fan-out job to everyone
+who voted for or follows the idea.
 """
 
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -19,7 +20,7 @@ from ..challenges.models import Challenge
 from ..clock import now
 from ..errors import UserError
 from ..extensions import db
-from ..i18n import _, _l
+from ..i18n import _, _l, format_local
 from ..ideas.models import Idea, IdeaFollower
 from ..jury.models import ShortlistEntry
 from ..text import clean_line, clean_text, has_invisible_characters, render_markdown
@@ -147,6 +148,19 @@ def promotion_problem(challenge: Challenge, idea: Idea) -> UserError | None:
             ),
             status=409,
         )
+    # Freezing is allowed during evaluation, but a project names the winner: nothing of
+    # the results may be public before the results time (DESIGN §7).
+    if challenge.phase() not in ("results", "archived"):
+        return UserError(
+            _(
+                "Lab projects can be created once the results are out, on %(date)s.",
+                date=format_local(challenge.results_at),
+            ),
+            status=409,
+        )
+    # A hidden or withdrawn idea must not reappear in public through its project.
+    if idea.status != "published":
+        return UserError(_("Only published ideas can become lab projects."), status=409)
     ranked = db.session.get(ShortlistEntry, (challenge.id, idea.id))
     if ranked is None:
         return UserError(_("This idea is not in the frozen ranking of the challenge."), status=409)
@@ -397,7 +411,7 @@ def publish_update(actor, project: LabProject, body_de: str, body_en: str) -> Pr
     db.session.add(entry)
     db.session.flush()
     record_action(actor, "project.progress", "project", project.id, update=entry.id)
-    jobs.enqueue(send_project_update_mails, entry.id)
+    jobs.enqueue(jobs.send_project_update_mails, entry.id)
     db.session.commit()
     return entry
 
@@ -427,9 +441,10 @@ def update_recipients(idea_id: int) -> list[User]:
     )
 
 
-@jobs.job
-def send_project_update_mails(update_id: int) -> int:
+def mail_project_update(update_id: int) -> int:
     """Mail one progress update to the idea's supporters; does nothing the second time.
+
+    Run by the job ``jobs.send_project_update_mails``; returns how many mails were queued.
 
     Claiming the update (setting ``mailed_at``) and recording one mail job per person
     happen in one transaction: either everybody gets the mail once, or the job runs again.
@@ -578,3 +593,47 @@ def list_cocreators(project: LabProject) -> list[tuple[CoCreator, User]]:
             .order_by(CoCreator.invited_at)
         )
     )
+
+
+# --- a person's own data (GDPR export and deletion) ---------------------------------------
+
+
+def export_own_invitations(user) -> dict:
+    """Invitations to join lab projects as co-creator, with their answers."""
+    rows = db.session.execute(
+        select(CoCreator, LabProject.title_de, LabProject.title_en)
+        .join(LabProject, LabProject.id == CoCreator.project_id)
+        .where(CoCreator.user_id == user.id)
+        .order_by(CoCreator.invited_at, CoCreator.project_id)
+    ).all()
+    return {
+        "cocreator_invitations": [
+            {"project_id": invitation.project_id, "project_title_de": title_de,
+             "project_title_en": title_en, "state": invitation.state,
+             "invited_at": invitation.invited_at.isoformat(),
+             "responded_at": invitation.responded_at.isoformat()
+             if invitation.responded_at else None}
+            for invitation, title_de, title_en in rows
+        ]
+    }  # fmt: skip
+
+
+def withdraw_open_invitations(user) -> None:
+    """An unanswered invitation cannot be answered by a deleted account: it goes.
+
+    Answered ones stay as a record of consent; the page names only active accounts.
+    """
+    db.session.execute(
+        delete(CoCreator).where(CoCreator.user_id == user.id, CoCreator.state == "invited")
+    )
+
+
+def _register_account_hooks() -> None:
+    from ..accounts import services as accounts
+
+    if export_own_invitations not in accounts.DATA_EXPORTERS:
+        accounts.DATA_EXPORTERS.append(export_own_invitations)
+        accounts.DELETION_HOOKS.append(withdraw_open_invitations)
+
+
+_register_account_hooks()

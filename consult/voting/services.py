@@ -21,7 +21,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..i18n import _, ngettext
 from ..ideas.models import Idea
-from ..jury.locks import check_not_frozen
+from ..jury.locks import any_juror_submitted, check_not_frozen
 from ..jury.models import JurorAssignment
 from ..text import clean_line, clean_text, has_invisible_characters
 from .models import Ballot, PaperVoteEntry, Vote
@@ -309,8 +309,12 @@ def list_my_votes(user) -> list[Idea]:
 def enter_paper_votes(
     actor, idea: Idea, count: int, event_name: str, note: str = ""
 ) -> PaperVoteEntry:
-    """Record votes collected on paper (a negative count corrects an earlier entry); audited."""
-    check_not_frozen(idea.challenge)
+    """Record votes collected on paper (a negative count corrects an earlier entry); audited.
+
+    Refused once a juror has submitted: from then on staff may see jury values, and votes
+    entered after that could be steered by them.
+    """
+    check_paper_votes_open(idea.challenge)
     if (
         not isinstance(count, int)
         or isinstance(count, bool)
@@ -333,10 +337,18 @@ def enter_paper_votes(
         raise UserError(
             _("The results of this challenge are out; votes can no longer change."), status=409
         )
-    total = paper_vote_total(idea.id)
-    if total + count < 0:
-        raise UserError(_("A correction cannot take the paper votes below zero."), field="count")
+    # The lock first, then the total: two corrections arriving together take turns, so the
+    # second sees the first and cannot take the total below zero.
     _hold_unfrozen(idea.challenge)
+    try:
+        check_paper_votes_open(idea.challenge)
+        if paper_vote_total(idea.id) + count < 0:
+            raise UserError(
+                _("A correction cannot take the paper votes below zero."), field="count"
+            )
+    except UserError:
+        db.session.rollback()
+        raise
     entry = PaperVoteEntry(
         idea_id=idea.id, count=count, event_name=name, note=note, entered_by_id=actor.id
     )
@@ -347,6 +359,28 @@ def enter_paper_votes(
     )
     db.session.commit()
     return entry
+
+
+def paper_votes_lock(challenge: Challenge) -> str | None:
+    """Why paper votes of this challenge can no longer be entered (translated), or None."""
+    try:
+        check_paper_votes_open(challenge)
+    except UserError as error:
+        return error.message
+    return None
+
+
+def check_paper_votes_open(challenge: Challenge) -> None:
+    """Paper votes may come in until the first juror submits, and never after freezing."""
+    check_not_frozen(challenge)
+    if any_juror_submitted(challenge):
+        raise UserError(
+            _(
+                "A juror has already submitted scores for this challenge, so paper votes "
+                "can no longer be entered or corrected."
+            ),
+            status=409,
+        )
 
 
 def _hold_unfrozen(challenge: Challenge) -> None:
@@ -425,18 +459,27 @@ def list_paper_entries(challenge: Challenge) -> list[PaperVoteEntry]:
 
 def counted_votes(challenge: Challenge) -> dict[int, int]:
     """Votes per published idea from the rows (plus paper votes when the challenge says so)."""
+    ideas = db.session.scalars(
+        select(Idea.id).where(Idea.challenge_id == challenge.id, Idea.status == "published")
+    )
+    return counted_votes_for(challenge, ideas)
+
+
+def counted_votes_for(challenge: Challenge, idea_ids) -> dict[int, int]:
+    """Votes of the given ideas from the rows (plus paper votes when the challenge says so),
+    whatever their status now: a shortlisted idea hidden later keeps the votes it got."""
+    ids = list(idea_ids)
+    if not ids:
+        return {}
     online = dict(
         db.session.execute(
             select(Vote.idea_id, func.count())
-            .where(Vote.challenge_id == challenge.id)
+            .where(Vote.challenge_id == challenge.id, Vote.idea_id.in_(ids))
             .group_by(Vote.idea_id)
         ).all()
     )
     paper = paper_vote_totals(challenge) if challenge.count_paper_votes else {}
-    ideas = db.session.scalars(
-        select(Idea.id).where(Idea.challenge_id == challenge.id, Idea.status == "published")
-    )
-    return {i: online.get(i, 0) + paper.get(i, 0) for i in ideas}
+    return {i: online.get(i, 0) + paper.get(i, 0) for i in ids}
 
 
 # --- checking the caches ----------------------------------------------------------------

@@ -35,6 +35,7 @@ def _render(challenge: Challenge, status: int = 200, failed: dict | None = None)
         people=people,
         idea_titles={line.idea.id: line.idea.title for line in lines},
         failed=failed or {},
+        locked=services.paper_votes_lock(challenge),
     ), status
 
 

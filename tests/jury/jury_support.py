@@ -26,6 +26,27 @@ from consult.voting.models import PaperVoteEntry
 
 DAY = timedelta(days=1)
 
+# Freezing's refusal for a shortlisted idea nobody scored: it says what staff can do.
+NO_SCORE = (
+    '"%(title)s" has no jury score: no juror who submitted has scored it. '
+    "Please take it off the shortlist on the jury setup page, then freeze."
+)
+
+
+def tr_n(singular: str, plural: str, num: int, locale: str = "de", **kwargs) -> str:
+    """A plural message in ``locale``, placeholders filled, unescaped."""
+    from flask_babel import force_locale, ngettext
+
+    with force_locale(locale):
+        return ngettext(singular, plural, num, **kwargs)
+
+
+def says_n(singular: str, plural: str, num: int, locale: str = "de", **kwargs) -> str:
+    """A plural message as a page in ``locale`` shows it (escaped)."""
+    from markupsafe import escape
+
+    return str(escape(tr_n(singular, plural, num, locale, **kwargs)))
+
 
 def evaluation_challenge(**settings) -> Challenge:
     """A challenge whose voting closed yesterday; results are due in a week."""

@@ -9,6 +9,7 @@ import pytest
 from flask_babel import force_locale
 from jury_support import (
     DAY,
+    NO_SCORE,
     add_criterion,
     evaluation_challenge,
     give_scores,
@@ -148,6 +149,8 @@ def test_preview_says_why_there_is_no_ranking_yet(app, make_user):
     assert freezing.preview_ranking(challenge).problem == tr("The shortlist is empty.")
     idea = make_idea(challenge, "Parklets")
     shortlist(challenge, [idea])
+    # Without jurors, nobody could score it: no advice to take it off the shortlist.
+    assert freezing.preview_ranking(challenge).problem == tr("No jurors are on the jury yet.")
     juror = make_user(roles=("citizen", "juror"))
     seat_juror(challenge, juror, [idea])
     view = freezing.preview_ranking(challenge)
@@ -155,9 +158,7 @@ def test_preview_says_why_there_is_no_ranking_yet(app, make_user):
     assert view.problem == pending_text(1) and view.rows == []
     give_scores(juror, idea, None, conflict=True)
     mark_submitted(challenge, juror)
-    assert freezing.preview_ranking(challenge).problem == tr(
-        '"%(title)s" has no jury score yet.', title="Parklets"
-    )
+    assert freezing.preview_ranking(challenge).problem == tr(NO_SCORE, title="Parklets")
     other = make_user(roles=("citizen", "juror"))
     seat_juror(challenge, other, [idea])
     give_scores(other, idea, {criterion.id: 7})
@@ -281,7 +282,7 @@ def test_freezing_with_an_unscored_idea_names_it(app, make_user):
     world = jury_world(make_user)
     late = make_idea(world.challenge, "Blühstreifen")
     shortlist(world.challenge, [late], source="staff", reason="Jury wish")
-    refused(world, world.staff, tr('"%(title)s" has no jury score yet.', title="Blühstreifen"))
+    refused(world, world.staff, tr(NO_SCORE, title="Blühstreifen"))
 
 
 def test_freezing_without_criteria_or_shortlist_is_refused(app, make_user):
@@ -365,3 +366,69 @@ def test_pseudonyms_follow_the_seating_order(app, make_user):
     document = json.loads(freezing.freeze_results(world.staff, world.challenge).document)
     # y scored two ideas (conflict on the third), x all three.
     assert len(document["scores"]["Juror A"]) == 2 and len(document["scores"]["Juror B"]) == 3
+
+
+# --- an idea nobody could score, and a hidden idea ----------------------------------------
+
+
+def test_an_idea_every_juror_declined_can_be_taken_off_the_shortlist_and_then_frozen(
+    app, make_user
+):
+    """Both jurors declare a conflict on idea 3 and submit: freezing says what to do,
+    the late removal is allowed (and audited), and then freezing works."""
+    from consult.audit.models import AuditEntry
+    from consult.jury import scoring, setup
+
+    world = jury_world(make_user, submitted=False)
+    x, y = world.jurors
+    one, two, three = world.ideas
+    scoring.declare_conflict(x, world.challenge, three.id)
+    for juror in (x, y):
+        scoring.submit_scores(juror, db.session.get(Challenge, world.challenge.id))
+    refused(world, world.staff, tr(NO_SCORE, title="Grüne Dächer"))
+
+    assert setup.remove_from_shortlist(world.staff, fresh(world), three.id) is True
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "jury.shortlist_remove")
+    ).one()
+    assert entry.actor_id == world.staff.id
+    assert entry.details == {"idea": three.id, "source": "votes", "after_submission": True}
+
+    snapshot = freezing.freeze_results(world.staff, fresh(world))
+    document = json.loads(snapshot.document)
+    assert [e["idea"] for e in document["ranking"]] == [two.id, one.id]
+
+
+def test_an_idea_a_submitted_juror_scored_stays_on_the_shortlist(app, make_user):
+    from consult.jury import setup
+    from consult.jury.models import ShortlistEntry
+
+    world = jury_world(make_user, submitted=False)
+    mark_submitted(world.challenge, world.jurors[0])  # x scored every idea
+    for locale in ("de", "en"):
+        with force_locale(locale), pytest.raises(UserError) as caught:
+            setup.remove_from_shortlist(world.staff, fresh(world), world.ideas[2].id)
+        assert caught.value.status == 409
+        assert caught.value.message == tr(
+            "A juror has already submitted scores for this idea, so it stays on the shortlist.",
+            locale,
+        )
+    assert db.session.scalar(select(func.count()).select_from(ShortlistEntry)) == 3
+    assert state(world.challenge.id)["audit"] == 0
+
+
+def test_a_shortlisted_idea_hidden_later_keeps_its_votes(app, make_user):
+    world = jury_world(make_user)
+    world.ideas[1].status = "hidden"  # the one with 60 votes
+    db.session.commit()
+    one, two, three = world.ideas
+    inputs = freezing.ranking_inputs(fresh(world))
+    assert [(i.id, i.votes) for i in inputs.ideas] == [(one.id, 30), (two.id, 60), (three.id, 0)]
+    view = freezing.preview_ranking(fresh(world))
+    assert [(r.idea_id, r.score) for r in view.rows] == [
+        (two.id, "0.750"), (one.id, "0.600"), (three.id, "0.500"),
+    ]  # fmt: skip
+
+
+def fresh(world) -> Challenge:
+    return db.session.get(Challenge, world.challenge.id)

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from jury_support import jury_world, mark_submitted, tr
+from jury_support import jury_world, mark_submitted, says_n, tr, tr_n
 from sqlalchemy import func, select
 from testdata import html, says, shows
 
@@ -12,6 +12,9 @@ from consult.clock import travel
 from consult.extensions import db
 from consult.jobs import Outbox
 from consult.jury.models import JurorAssignment
+
+SKIPPED = "%(num)d juror was reminded less than an hour ago and was not mailed again."
+SKIPPED_PLURAL = "%(num)d jurors were reminded less than an hour ago and were not mailed again."
 
 
 def url(world, what: str = "progress") -> str:
@@ -92,7 +95,9 @@ def test_remind_mails_each_open_juror_in_their_language(client, login, make_user
     assert response.status_code == 302
     assert response.headers["Location"].endswith(url(world))
     page = html(client.get(url(world)))
-    assert says("%(num)d jurors have been reminded.", num=2) in page
+    assert (
+        says_n("%(num)d juror has been reminded.", "%(num)d jurors have been reminded.", 2) in page
+    )
 
     assert mailbox.to(submitted.email) == []
     german, english = mailbox.last_to(x.email), mailbox.last_to(y.email)
@@ -101,7 +106,9 @@ def test_remind_mails_each_open_juror_in_their_language(client, login, make_user
     assert german["Content-Language"] == "de" and english["Content-Language"] == "en"
     link = mailbox.link(german, "/jury/challenges/")
     assert link == f"http://localhost/jury/challenges/{world.challenge.id}"
-    assert tr("%(num)d ideas are still open.", "de", num=3) in mailbox.text(german)
+    assert tr_n("%(num)d idea is still open.", "%(num)d ideas are still open.", 3) in mailbox.text(
+        german
+    )
     assert "A greener city centre" in mailbox.text(english)
     assert "Grünere Innenstadt" in mailbox.text(german)
     assert link in mailbox.html(german)
@@ -123,8 +130,7 @@ def test_a_juror_reminded_within_the_hour_is_skipped(client, login, make_user, m
 
     with travel(timedelta(minutes=59)):
         response = client.post_form(url(world, "remind"), follow_redirects=True)
-    assert says("%(num)d jurors were reminded less than an hour ago and were not mailed again.",
-                num=2) in html(response)  # fmt: skip
+    assert says_n(SKIPPED, SKIPPED_PLURAL, 2) in html(response)
     assert len(mailbox.to(x.email)) == 1
     assert seat(world, x).last_reminded_at == first
     assert (
@@ -162,3 +168,76 @@ def test_remind_after_freezing_is_refused(client, login, make_user, mailbox):
         "change.",
     )
     assert mailbox.messages() == [] and seat(world, world.jurors[0]).last_reminded_at is None
+
+
+# --- reminders are claimed per seat ---------------------------------------------------------
+
+
+def reminder_jobs() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Outbox).where(Outbox.job == "send_email")
+    )
+
+
+def test_a_second_reminder_within_the_hour_mails_nobody(app, make_user):
+    from consult.challenges.models import Challenge
+    from consult.jury import scoring
+
+    world = jury_world(make_user, scored=False)
+    first = scoring.remind_jurors(world.staff, db.session.get(Challenge, world.challenge.id))
+    assert (first.reminded, first.skipped, reminder_jobs()) == (2, 0, 2)
+    second = scoring.remind_jurors(world.staff, db.session.get(Challenge, world.challenge.id))
+    assert (second.reminded, second.skipped, reminder_jobs()) == (0, 2, 2)
+
+
+def test_a_reminder_sent_meanwhile_by_someone_else_is_not_sent_again(app, make_user):
+    """The seats were read before another request reminded the jurors: the claim, not
+    the stale copy in this session, decides."""
+    from sqlalchemy import update
+
+    from consult.challenges.models import Challenge
+    from consult.clock import now
+    from consult.jury import scoring
+
+    world = jury_world(make_user, scored=False)
+    challenge = db.session.get(Challenge, world.challenge.id)
+    seats = scoring.jury_progress(challenge).jurors
+    assert all(line.seat.last_reminded_at is None for line in seats)
+    db.session.execute(
+        update(JurorAssignment)
+        .where(JurorAssignment.challenge_id == challenge.id)
+        .values(last_reminded_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    result = scoring.remind_jurors(world.staff, challenge)
+    assert (result.reminded, result.skipped, reminder_jobs()) == (0, 2, 0)
+
+
+@pytest.mark.postgres_only
+def test_two_staff_reminding_at_once_mail_each_juror_once(app, make_user):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from consult.accounts.models import User
+    from consult.challenges.models import Challenge
+    from consult.jury import scoring
+
+    world = jury_world(make_user, scored=False)
+    challenge_id, staff_id = world.challenge.id, world.staff.id
+    barrier = threading.Barrier(4)
+
+    def remind():
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                return scoring.remind_jurors(
+                    db.session.get(User, staff_id), db.session.get(Challenge, challenge_id)
+                ).reminded
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reminded = list(pool.map(lambda _n: remind(), range(4)))
+    assert sum(reminded) == 2
+    db.session.expire_all()
+    assert reminder_jobs() == 2

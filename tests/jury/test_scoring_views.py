@@ -3,7 +3,14 @@
 import re
 
 import pytest
-from jury_support import evaluation_challenge, give_scores, jury_world, review_of, seat_juror
+from jury_support import (
+    evaluation_challenge,
+    give_scores,
+    jury_world,
+    review_of,
+    says_n,
+    seat_juror,
+)
 from sqlalchemy import select
 from testdata import html, says, shows
 
@@ -45,7 +52,9 @@ def test_my_challenges_lists_seats_with_progress(client, login, make_user):
     assert response.status_code == 200
     page = html(response)
     assert "Grünere Innenstadt" in page and "Andere Frage" not in page
-    assert says("%(done)d of %(num)d ideas done", done=2, num=3) in page
+    assert (
+        says_n("%(done)d of %(num)d idea done", "%(done)d of %(num)d ideas done", 3, done=2) in page
+    )
     assert says("Not submitted yet") in page
     assert f'href="{overview_url(world)}"' in page
     # the juror's navigation leads here
@@ -184,7 +193,8 @@ def test_a_jurors_pages_show_nothing_of_another_jurors_scores_or_notes(client, l
     assert 'value="8"' in idea_page and 'value="5"' in idea_page
     assert 'value="3"' not in idea_page and 'value="7"' not in idea_page
     # y's conflict on idea 2 is y's business: x still sees it as open
-    assert says("conflict of interest declared") not in html(pages[1])
+    # (the state itself: the German hint on submitting uses the same words)
+    assert f"<strong>{says('conflict of interest declared')}</strong>" not in html(pages[1])
     # No page takes a juror id: the scoring URLs name challenge and idea only.
     from flask import current_app
 

@@ -7,6 +7,7 @@ from jury_support import (
     jury_world,
     make_idea,
     review_of,
+    says_n,
     seat_juror,
 )
 from sqlalchemy import select
@@ -183,10 +184,20 @@ def test_shortlist_top_pick_and_remove(client, staff):
     response = client.post_form(url(challenge, "/shortlist/top"))
     assert response.status_code == 302
     page = html(client.get(url(challenge)))
-    assert says("%(num)d ideas have been added to the shortlist.", num=3) in page
-    assert says(
+    assert (
+        says_n(
+            "%(num)d idea has been added to the shortlist.",
+            "%(num)d ideas have been added to the shortlist.",
+            3,
+        )
+        in page
+    )
+    assert says_n(
         "%(num)d more than the shortlist size, because it ties with the last place "
-        "(%(votes)d votes).", num=1, votes=5,
+        "(%(votes)d votes).",
+        "%(num)d more than the shortlist size, because they tie with the last place "
+        "(%(votes)d votes).",
+        1, votes=5,
     ) in page  # fmt: skip
     # d is offered as a staff pick, with its votes.
     assert f'<option value="{d.id}">' in page
@@ -278,4 +289,91 @@ def test_sending_a_criterion_form_back_unchanged_changes_nothing(client, make_us
     )  # fmt: skip
     assert response.status_code == 302
     assert says("Nothing has changed.") in html(client.get(url(world.challenge)))
+    assert state(world.challenge.id) == before
+
+
+# --- an idea nobody can score --------------------------------------------------------------
+
+
+def test_page_warns_of_an_idea_no_juror_can_score_and_lets_staff_take_it_off(
+    client, make_user, staff
+):
+    from consult.jury import scoring
+
+    world = jury_world(make_user, submitted=False)
+    x, y = world.jurors
+    one, _two, three = world.ideas
+    scoring.declare_conflict(x, world.challenge, three.id)  # y declared one already
+    warning = says(
+        "No juror on the jury can score these ideas: each juror either does not have them or "
+        "declared a conflict of interest. Give them to a juror who has not submitted yet, or "
+        "take them off the shortlist; otherwise the results cannot be frozen."
+    )
+    page = html(client.get(url(world.challenge)))
+    assert warning in page
+    assert page.count('id="shortlist-unscoreable"') == 1
+    assert "Grüne Dächer</li>" in page and "Bäume am Markt</li>" not in page
+    for juror in (x, y):
+        scoring.submit_scores(juror, db.session.get(type(world.challenge), world.challenge.id))
+
+    page = html(client.get(url(world.challenge)))
+    assert warning in page
+    # Locked for everything else, but idea 3 (scored by no one) can still go.
+    assert f"/shortlist/{three.id}/delete" in page and f"/shortlist/{one.id}/delete" not in page
+    response = client.post_form(url(world.challenge, f"/shortlist/{three.id}/delete"))
+    assert response.status_code == 302
+    page = html(client.get(url(world.challenge)))
+    assert (
+        says(
+            "The idea has been taken off the shortlist, although jurors have submitted: "
+            "no juror who submitted had scored it."
+        )
+        in page
+    )
+    assert warning not in page
+    assert set(db.session.scalars(select(ShortlistEntry.idea_id))) == {
+        world.ideas[0].id,
+        world.ideas[1].id,
+    }
+    # An idea a submitted juror scored stays, and the page says why.
+    before = state(world.challenge.id)
+    response = client.post_form(url(world.challenge, f"/shortlist/{one.id}/delete"))
+    assert response.status_code == 409
+    assert says(
+        "A juror has already submitted scores for this idea, so it stays on the shortlist."
+    ) in html(response)
+    assert state(world.challenge.id) == before
+
+
+def test_no_warning_while_every_idea_has_a_juror_who_can_score_it(client, make_user, staff):
+    world = jury_world(make_user, scored=False)
+    assert 'id="shortlist-unscoreable"' not in html(client.get(url(world.challenge)))
+
+
+# --- a refused "Save ideas" is tied to its fieldset ---------------------------------------
+
+
+def test_refused_juror_ideas_show_the_error_at_the_fieldset(client, make_user, staff):
+    world = jury_world(make_user, scored=False)
+    x = world.jurors[0]
+    spare = make_idea(world.challenge, "Nicht auf der Liste")
+    before = state(world.challenge.id)
+    response = client.post_form(
+        url(world.challenge, f"/jurors/{x.id}/ideas"), {"idea": str(spare.id)}
+    )
+    assert response.status_code == 404
+    page = html(response)
+    message = says("This idea is not on the shortlist.")
+    error_id = f"juror-{x.id}-ideas-error"
+    assert (
+        f'<fieldset id="juror-{x.id}-ideas" class="field-error" aria-describedby="{error_id}">'
+        in page
+    )
+    assert f'<p class="error" id="{error_id}">{message}</p>' in page
+    assert page.count('aria-invalid="true"') == len(world.ideas)
+    # The summary at the top leads to the fieldset.
+    assert f'<a href="#juror-{x.id}-ideas">{message}</a>' in page
+    # The other juror's fieldset is untouched.
+    y = world.jurors[1]
+    assert f'<fieldset id="juror-{y.id}-ideas">' in page
     assert state(world.challenge.id) == before

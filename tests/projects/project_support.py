@@ -1,6 +1,7 @@
 """Helpers for the lab project tests (imported by name; pytest does not collect this file)."""
 
 import re
+from datetime import timedelta
 
 from jury.jury_support import jury_world, make_idea  # noqa: F401  (used by the tests)
 from sqlalchemy import func, select
@@ -15,8 +16,12 @@ from consult.projects import services
 from consult.projects.models import CoCreator, LabProject, Milestone, Partner, ProjectUpdate
 
 
-def freeze(world) -> None:
-    """Freeze the world's results: with the real service when it exists, else directly."""
+def freeze(world, results_out: bool = True) -> None:
+    """Freeze the world's results: with the real service when it exists, else directly.
+
+    ``results_out``: afterwards the results time passes (a minute ago), so ideas may be
+    promoted; freezing itself happens during evaluation, as staff do it.
+    """
     try:
         from consult.jury.freezing import freeze_results
     except ImportError:
@@ -24,9 +29,17 @@ def freeze(world) -> None:
         db.session.add(ResultSnapshot(challenge_id=challenge.id, document="{}", sha256="0" * 64))
         challenge.results_frozen_at = now()
         db.session.commit()
-        return
-    freeze_results(world.staff, world.challenge)
-    db.session.expire_all()
+    else:
+        freeze_results(world.staff, world.challenge)
+        db.session.expire_all()
+    if results_out:
+        publish_results_time(world.challenge)
+
+
+def publish_results_time(challenge) -> None:
+    """Move the challenge's results time into the past: the results are out."""
+    challenge.results_at = now() - timedelta(minutes=1)
+    db.session.commit()
 
 
 def frozen_world(make_user):

@@ -1,13 +1,17 @@
 """Lab project services: promotion, co-creator invitation, running a project, update mails."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from project_support import audit, count, freeze, frozen_world, jury_world, plain, promote, state
 from sqlalchemy import select
 
+from consult import jobs
+from consult.clock import travel
 from consult.errors import UserError
 from consult.extensions import db
+from consult.i18n import format_local
 from consult.ideas.models import IdeaFollower
 from consult.jobs import Outbox, run_outbox
 from consult.projects import services
@@ -99,6 +103,51 @@ def test_promotion_refusals_change_nothing(make_user, change, status, message):
     assert refused.value.status == status
     assert refused.value.message == plain(message)
     assert state() == before
+
+
+def test_no_promotion_before_the_results_time_even_when_frozen(make_user, mailbox):
+    # Freezing is allowed during evaluation; a project would name the winner early.
+    world = jury_world(make_user)
+    freeze(world, results_out=False)
+    assert world.challenge.phase() == "evaluation" and world.challenge.is_frozen
+    before = state()
+    with pytest.raises(UserError) as refused:
+        promote(world)
+    assert refused.value.status == 409
+    with force_locale("de"):
+        when = format_local(world.challenge.results_at)
+    assert refused.value.message == (
+        f"Lab-Projekte können angelegt werden, sobald die Ergebnisse veröffentlicht sind, am {when}."
+    )
+    assert services.promotion_problem(world.challenge, world.ideas[0]).status == 409
+    assert state() == before and mailbox.messages() == []
+    assert services.list_projects() == []
+    # Once the results time has passed (the clock moves, nothing else), promotion works.
+    with travel(timedelta(days=8)):
+        assert world.challenge.phase() == "results"
+        assert promote(world).id
+
+
+def test_an_archived_challenge_still_allows_promotion(make_user):
+    world = frozen_world(make_user)
+    world.challenge.archived_at = world.challenge.results_at
+    db.session.commit()
+    assert world.challenge.phase() == "archived"
+    assert promote(world).id
+
+
+@pytest.mark.parametrize("status", ["hidden", "withdrawn", "submitted"])
+def test_an_idea_that_is_not_published_cannot_be_promoted(make_user, mailbox, status):
+    world = frozen_world(make_user)
+    idea = world.ideas[0]
+    idea.status = status
+    db.session.commit()
+    before = state()
+    with pytest.raises(UserError) as refused:
+        promote(world, idea)
+    assert refused.value.status == 409
+    assert refused.value.message == "Nur veröffentlichte Ideen können zu Lab-Projekten werden."
+    assert state() == before and mailbox.messages() == []
 
 
 def test_a_second_promotion_names_the_existing_project(make_user):
@@ -288,13 +337,21 @@ def test_the_update_job_mails_nobody_twice(make_user, mailbox):
     entry = services.publish_update(world.staff, project, "Neu", "New")
     assert len(mailbox.to(follower.email)) == 1
     # Run again, directly and through a second outbox row: nothing more is sent.
-    assert services.send_project_update_mails(entry.id) == 0
+    assert services.mail_project_update(entry.id) == 0
+    assert jobs.send_project_update_mails(entry.id) == 0
     job = db.session.scalar(select(Outbox).where(Outbox.job == "send_project_update_mails"))
     job.done_at = None
     job.started_at = None
     db.session.commit()
     run_outbox(job.id)
     assert len(mailbox.to(follower.email)) == 1
+
+
+def test_the_update_job_lives_in_jobs_and_calls_the_service():
+    # DESIGN §11: jobs are plain functions in consult/jobs.py, registered under their name.
+    assert jobs.JOBS["send_project_update_mails"] is jobs.send_project_update_mails
+    assert jobs.send_project_update_mails.__module__ == "consult.jobs"
+    assert not hasattr(services, "send_project_update_mails")
 
 
 def test_an_update_needs_a_text(make_user):

@@ -86,6 +86,17 @@ def test_the_project_page_shows_everything_in_the_visitors_language(client, worl
     assert "Apr 1, 2027" in english
 
 
+@pytest.mark.parametrize("status", ["hidden", "withdrawn"])
+def test_the_project_of_a_hidden_idea_shows_nothing_of_the_idea(client, world, project, status):
+    idea = world.ideas[0]
+    idea.status = status  # moderation hid it, or the author withdrew it, after promotion
+    db.session.commit()
+    page = html(client.get(f"/projects/{project.id}"))
+    assert "Bäume am Markt" not in page and f"/ideas/{idea.id}" not in page
+    assert says("From the idea") not in page
+    assert "Grünere Innenstadt" in page  # the challenge is still named
+
+
 def test_an_unknown_project_is_not_found(client):
     assert client.get("/projects/4711").status_code == 404
     assert client.get("/projects/99999999999").status_code == 404
@@ -179,6 +190,39 @@ def test_promoting_before_freezing_answers_409(client, make_user, login):
         "The results of this challenge are not frozen yet. Ideas become lab projects only "
         "from the frozen ranking.",
     )
+    assert state() == before
+
+
+def test_the_promote_page_waits_for_the_results_time(client, make_user, login):
+    from project_support import freeze
+
+    world = jury_world(make_user)
+    freeze(world, results_out=False)
+    login(world.staff)
+    before = state()
+    response = client.get(promote_url(world, world.ideas[0]))
+    assert response.status_code == 409
+    page = html(response)
+    assert "Lab-Projekte können angelegt werden, sobald die Ergebnisse veröffentlicht sind" in page
+    assert 'name="title_de"' not in page  # the message instead of the form
+    response = client.post_form(
+        promote_url(world, world.ideas[0]), {"title_de": "A", "title_en": "B"}
+    )
+    assert response.status_code == 409 and 'name="title_de"' not in html(response)
+    assert "Lab-Projekte können angelegt werden" in html(response)
+    assert state() == before
+    assert "Bäume" not in html(client.get("/projects"))
+
+
+def test_a_hidden_idea_cannot_be_promoted_from_the_page(client, world, as_staff):
+    world.ideas[0].status = "hidden"
+    db.session.commit()
+    before = state()
+    response = client.post_form(
+        promote_url(world, world.ideas[0]), {"title_de": "A", "title_en": "B"}
+    )
+    assert response.status_code == 409
+    assert "Nur veröffentlichte Ideen können zu Lab-Projekten werden." in html(response)
     assert state() == before
 
 

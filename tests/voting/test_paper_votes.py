@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from voting_support import challenge_with_ideas
 
 from consult.audit.models import AuditEntry
+from consult.errors import UserError
 from consult.extensions import db
 from consult.ideas.models import Idea
 from consult.voting import services
@@ -222,3 +223,55 @@ def test_votes_check_reports_and_repairs_drifted_caches(app, make_user):
     db.session.expire_all()
     assert db.session.get(Idea, idea.id).vote_count == 2
     assert db.session.get(Ballot, {"challenge_id": challenge.id, "user_id": bob.id}).used == 2
+
+
+# --- locked once a juror has submitted ------------------------------------------------------
+
+JUROR_SUBMITTED = (
+    "A juror has already submitted scores for this challenge, so paper votes can no longer "
+    "be entered or corrected."
+)
+
+
+def submitted_juror(challenge, make_user):
+    """A juror of the challenge who has submitted (staff may now see jury values)."""
+    from consult.clock import now
+    from consult.jury.models import JurorAssignment
+
+    juror = make_user(roles=("citizen", "juror"))
+    db.session.add(JurorAssignment(challenge_id=challenge.id, user_id=juror.id, submitted_at=now()))
+    db.session.commit()
+    return juror
+
+
+def test_no_paper_votes_once_a_juror_has_submitted(client, staff, make_user):
+    challenge, (idea, _other) = make_challenge()
+    client.post_form(url(challenge), {"idea": idea.id, "count": "5", "event_name": "Markt"})
+    submitted_juror(challenge, make_user)
+    before = state()
+    for count in ("3", "-2"):  # neither new votes nor a correction
+        response = client.post_form(
+            url(challenge), {"idea": idea.id, "count": count, "event_name": "Markt"}
+        )
+        assert response.status_code == 409
+        assert says(JUROR_SUBMITTED) in response.get_data(as_text=True)
+    assert state() == before == {"entries": 1, "paper": 5, "audit": 1}
+    with force_locale("en"), pytest.raises(UserError) as caught:
+        services.enter_paper_votes(staff, db.session.get(Idea, idea.id), -1, "Korrektur")
+    assert caught.value.status == 409
+    with force_locale("en"):
+        assert caught.value.message == gettext(JUROR_SUBMITTED)
+    assert state() == before
+
+
+def test_paper_votes_page_shows_the_lock_instead_of_the_form(client, staff, make_user):
+    challenge, (idea, _other) = make_challenge()
+    page = client.get(url(challenge)).get_data(as_text=True)
+    assert says(JUROR_SUBMITTED) not in page and 'name="count"' in page
+    submitted_juror(challenge, make_user)
+    page = client.get(url(challenge)).get_data(as_text=True)
+    assert says(JUROR_SUBMITTED) in page
+    assert 'name="count"' not in page and 'name="event_name"' not in page
+    # The table of votes stays, without links to the forms that are gone.
+    assert f'<th scope="row">{idea.title}</th>' in page
+    assert f'href="#idea-{idea.id}"' not in page

@@ -278,3 +278,45 @@ def test_service_level_threads_vote_and_withdraw_on_the_same_rows(app):
     assert set(outcomes) <= {"ok", 409}, set(outcomes)
     assert len(outcomes) == 300
     assert_caches_match_rows()
+
+
+def test_two_corrections_at_once_never_take_paper_votes_below_zero(app):
+    """Two -5 corrections on a paper total of 5, released together, on several ideas:
+    per idea one is entered and one refused, and the total ends at 0."""
+    from consult.voting.models import PaperVoteEntry
+
+    challenge, ideas = make_challenge(budget=5, ideas=6)
+    staff = User(
+        email="staff@example.org",
+        pseudonym="Amt",
+        pseudonym_key="amt",
+        password_hash="!",
+        email_verified_at=now(),
+        privacy_consent_at=now(),
+        role_grants=[RoleGrant(role="staff")],
+    )
+    db.session.add(staff)
+    db.session.add_all(PaperVoteEntry(idea_id=i.id, count=5, event_name="Fest") for i in ideas)
+    db.session.commit()
+    staff_id, idea_ids = staff.id, [i.id for i in ideas]
+    outcomes = []
+
+    def correct(idea_id: int):
+        def job():
+            with app.app_context():
+                try:
+                    services.enter_paper_votes(
+                        db.session.get(User, staff_id), db.session.get(Idea, idea_id), -5, "Fest"
+                    )
+                    outcomes.append("ok")
+                except UserError as error:
+                    outcomes.append(error.field)
+                finally:
+                    db.session.remove()
+
+        return job
+
+    run_together([correct(i) for i in idea_ids for _twice in range(2)])
+    assert sorted(outcomes) == sorted(["ok", "count"] * len(idea_ids))
+    db.session.expire_all()
+    assert all(services.paper_vote_total(i) == 0 for i in idea_ids)
