@@ -118,6 +118,14 @@ def verify_command(snapshot) -> None:
     click.echo(f"OK: the ranking matches its inputs (SHA-256 {snapshot_hash(content)})")
 
 
+@results_cli.command("mail-due")
+def mail_due_command() -> None:
+    """Mail the results of announcements whose embargo has passed (safe to run any time)."""
+    from .results.services import mail_due_results
+
+    click.echo(f"{mail_due_results()} results mail(s) queued.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)

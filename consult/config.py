@@ -30,6 +30,12 @@ class Defaults:
     DATA_PROTECTION_OFFICER_EMAIL = "datenschutz@example.org"
     ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@example.org"
     ENFORCEMENT_BODY = "Ombudsstelle für barrierefreie Informationstechnik des Landes NRW"
+    # Licence of the open data exports; CONSULT_OPEN_DATA_LICENCE='{"id": …, "name": …, "url": …}'.
+    OPEN_DATA_LICENCE = {
+        "id": "dl-de/by-2-0",
+        "name": "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+        "url": "https://www.govdata.de/dl-de/by-2-0",
+    }
 
     # Mail: SMTP when MAIL_SERVER is set, else files under MAIL_DIR (instance/mail).
     MAIL_SERVER = None
@@ -80,7 +86,7 @@ def finalize(app):
     if not cfg.get("SECRET_KEY"):
         raise RuntimeError(
             "SECRET_KEY is not set: put it in instance/config.py or CONSULT_SECRET_KEY "
-            "(`make run` writes a development one)."
+            "(`python3 -m consult run` writes a development one)."
         )
     if not cfg.get("SQLALCHEMY_DATABASE_URI"):
         cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
@@ -91,6 +97,13 @@ def finalize(app):
     for prefix in ("postgres://", "postgresql://"):
         if uri.startswith(prefix):
             cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len(prefix) :]
+    licence = cfg.get("OPEN_DATA_LICENCE")
+    if not (isinstance(licence, dict) and licence.get("name") and licence.get("url")):
+        # Refuse at start rather than fail every download: the licence is published with them.
+        raise RuntimeError(
+            "OPEN_DATA_LICENCE must be a dict with at least name and url; as an environment "
+            'variable, JSON: CONSULT_OPEN_DATA_LICENCE=\'{"id": "…", "name": "…", "url": "…"}\''
+        )
     if not cfg.get("MAIL_DIR"):
         cfg["MAIL_DIR"] = os.path.join(app.instance_path, "mail")
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

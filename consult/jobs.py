@@ -185,6 +185,14 @@ def relay_pending(limit: int = 500) -> int:
     return len(rows)
 
 
+def run_due_tasks() -> None:
+    """Work that falls due with the clock rather than a request: the results mail at the
+    embargo time. Safe to run on every worker at once: each task claims its rows first."""
+    from .results.services import mail_due_results
+
+    mail_due_results()
+
+
 def run_worker(app: Flask, burst: bool = False, relay_every: float = 5.0) -> None:
     """An RQ worker inside the app, plus a relay thread that empties the outbox."""
     from rq import SimpleWorker
@@ -200,6 +208,7 @@ def run_worker(app: Flask, burst: bool = False, relay_every: float = 5.0) -> Non
             with app.app_context():
                 try:
                     relay_pending()
+                    run_due_tasks()
                 except Exception:
                     log.exception("relay failed; retrying")
 

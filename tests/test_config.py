@@ -35,3 +35,18 @@ def test_migrations_do_not_run_in_create_app(tmp_path, monkeypatch):
         not (tmp_path / "consult.sqlite").exists()
         or (tmp_path / "consult.sqlite").stat().st_size == 0
     )
+
+
+def test_open_data_licence_from_the_environment_is_json(tmp_path, monkeypatch):
+    import pytest
+
+    monkeypatch.setenv("CONSULT_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv(
+        "CONSULT_OPEN_DATA_LICENCE",
+        '{"id": "cc-by-4.0", "name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}',
+    )
+    assert create_app({"SECRET_KEY": "x"}).config["OPEN_DATA_LICENCE"]["id"] == "cc-by-4.0"
+    # A plain string would make every download fail later: refuse it at start instead.
+    monkeypatch.setenv("CONSULT_OPEN_DATA_LICENCE", "CC BY 4.0")
+    with pytest.raises(RuntimeError, match="OPEN_DATA_LICENCE"):
+        create_app({"SECRET_KEY": "x"})

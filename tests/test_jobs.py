@@ -209,3 +209,19 @@ def test_no_mail_is_lost_while_redis_is_down(app, client, redis_url, mailbox):
     # Relaying again sends nothing twice.
     with travel(timedelta(minutes=30)):
         assert jobs.relay_pending() == 0
+
+
+def test_the_worker_loop_mails_results_that_fell_due(app, make_user, mailbox):
+    """The relay loop of every worker also runs what falls due with the clock."""
+    from results.results_support import frozen_world, publish_past_embargo
+
+    from consult.results.models import ResultsSubscription
+
+    world = frozen_world(make_user)
+    reader = make_user(email="leserin@example.org", locale="en")
+    db.session.add(ResultsSubscription(challenge_id=world.challenge.id, user_id=reader.id))
+    db.session.commit()
+    publish_past_embargo(world, ago=timedelta(seconds=5))
+    jobs.run_due_tasks()
+    jobs.run_due_tasks()  # twice, as two workers would
+    assert len(mailbox.to("leserin@example.org")) == 1
