@@ -124,3 +124,28 @@ def clean_text(value: str) -> str:
     """
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\u2028", "\n").replace("\u2029", "\n").strip()
+
+
+def checked_text(
+    value, field: str, limit: int, *, line: bool = False, required: bool = False
+) -> str:
+    """Form text as a service stores it: cleaned, or a ``UserError`` tied to ``field``.
+
+    ``line`` folds it to one line (titles, names). Refused: missing when ``required``, longer
+    than ``limit``, or carrying invisible control characters. Anything but a string (a
+    list from a repeated field, say) counts as empty.
+    """
+    from .errors import UserError
+    from .i18n import _
+
+    raw = value if isinstance(value, str) else ""
+    text = clean_line(raw) if line else clean_text(raw)
+    if required and not text:
+        raise UserError(_("Please fill in this field."), field=field)
+    if len(text) > limit:
+        raise UserError(_("Please use at most %(max)d characters.", max=limit), field=field)
+    if has_invisible_characters(text):
+        raise UserError(
+            _("Please remove invisible control characters from this text."), field=field
+        )
+    return text

@@ -9,7 +9,7 @@ from ..clock import now
 from ..errors import UserError
 from ..extensions import db
 from ..i18n import _
-from ..text import clean_line, clean_text, has_invisible_characters
+from ..text import checked_text, clean_line, has_invisible_characters
 from .models import MODERATION_MODES, Category, Challenge
 
 TEXT_FIELDS = {
@@ -64,14 +64,7 @@ def _clean_texts(data: dict) -> dict:
     for field, (limit, single_line) in TEXT_FIELDS.items():
         if field not in data:
             continue
-        value = (clean_line if single_line else clean_text)(data[field] or "")
-        if len(value) > limit:
-            raise UserError(_("Please use at most %(max)d characters.", max=limit), field=field)
-        if has_invisible_characters(value):
-            raise UserError(
-                _("Please remove invisible control characters from this text."), field=field
-            )
-        cleaned[field] = value
+        cleaned[field] = checked_text(data[field], field, limit, line=single_line)
     return cleaned
 
 

@@ -34,7 +34,7 @@ from ..i18n import SUPPORTED_LOCALES, _, _l, format_local
 from ..jury.models import JurorAssignment, JuryCriterion, JuryReview, JuryScore
 from ..media.models import Image
 from ..media.services import discard_image, store_image
-from ..text import clean_line, clean_text, has_invisible_characters, render_markdown
+from ..text import checked_text, clean_line, clean_text, has_invisible_characters, render_markdown
 from ..urls import external_url
 from .models import BODY_MAX, COMMENT_MAX, TITLE_MAX, Comment, Idea, IdeaFollower, Report
 
@@ -144,14 +144,7 @@ def _to_id(value) -> int | None:
 
 
 def _clean_single_line(value, field: str, limit: int) -> str:
-    text = clean_line(value or "")
-    if len(text) > limit:
-        raise UserError(_("Please use at most %(max)d characters.", max=limit), field=field)
-    if has_invisible_characters(text):
-        raise UserError(
-            _("Please remove invisible control characters from this text."), field=field
-        )
-    return text
+    return checked_text(value, field, limit, line=True)
 
 
 def _clean_idea(challenge: Challenge, data: dict, require_body: bool = False) -> dict:
@@ -163,15 +156,9 @@ def _clean_idea(challenge: Challenge, data: dict, require_body: bool = False) ->
     title = _clean_single_line(data.get("title"), "title", TITLE_MAX)
     if not title:
         raise UserError(_("Please give your idea a title."), field="title")
-    body = clean_text(data.get("body") or "")
+    body = checked_text(data.get("body"), "body", BODY_MAX)
     if require_body and not body:
         raise UserError(_("Please describe your idea."), field="body")
-    if len(body) > BODY_MAX:
-        raise UserError(_("Please use at most %(max)d characters.", max=BODY_MAX), field="body")
-    if has_invisible_characters(body):
-        raise UserError(
-            _("Please remove invisible control characters from this text."), field="body"
-        )
     values = {"title": title, "body": body, "body_html": render_markdown(body)}
     category_id = _to_id(data.get("category_id"))
     if category_id is not None:

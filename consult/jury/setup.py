@@ -24,7 +24,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..i18n import _
 from ..ideas.models import Idea
-from ..text import clean_line, clean_text, has_invisible_characters
+from ..text import checked_text
 from ..voting.models import Vote
 from ..voting.services import counted_votes, counted_votes_for
 from .locks import any_juror_submitted, check_not_frozen, check_setup_unlocked
@@ -107,21 +107,11 @@ def _whole_number(value, low: int, high: int, field: str) -> int:
 
 
 def _line(value, limit: int, field: str) -> str:
-    text = clean_line(value or "") if isinstance(value, str) else ""
-    if len(text) > limit:
-        raise UserError(_("Please use at most %(max)d characters.", max=limit), field=field)
-    if has_invisible_characters(text):
-        raise UserError(
-            _("Please remove invisible control characters from this text."), field=field
-        )
-    return text
+    return checked_text(value, field, limit, line=True)
 
 
 def _paragraphs(value, limit: int, field: str) -> str:
-    text = clean_text(value or "") if isinstance(value, str) else ""
-    if len(text) > limit:
-        raise UserError(_("Please use at most %(max)d characters.", max=limit), field=field)
-    return text
+    return checked_text(value, field, limit)
 
 
 def _criterion_values(data: dict) -> dict:

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..i18n import _, _l, format_local
 from ..ideas.models import Idea, IdeaFollower
 from ..jury.models import ShortlistEntry
-from ..text import clean_line, clean_text, has_invisible_characters, render_markdown
+from ..text import checked_text, render_markdown
 from ..urls import external_url
 from ..voting.models import Vote
 from .models import (
@@ -78,27 +78,11 @@ def _require_staff(actor) -> None:
 
 
 def _line(value, field: str, limit: int, required: bool = False) -> str:
-    text = clean_line(value or "")
-    if required and not text:
-        raise UserError(_("Please fill in this field."), field=field)
-    if len(text) > limit:
-        raise UserError(_("Please use at most %(max)d characters.", max=limit), field=field)
-    if has_invisible_characters(text):
-        raise UserError(
-            _("Please remove invisible control characters from this text."), field=field
-        )
-    return text
+    return checked_text(value, field, limit, line=True, required=required)
 
 
 def _body(value, field: str, limit: int) -> str:
-    text = clean_text(value or "")
-    if len(text) > limit:
-        raise UserError(_("Please use at most %(max)d characters.", max=limit), field=field)
-    if has_invisible_characters(text):
-        raise UserError(
-            _("Please remove invisible control characters from this text."), field=field
-        )
-    return text
+    return checked_text(value, field, limit)
 
 
 def _check_date(value, field: str, required: bool = True) -> date | None:

@@ -27,7 +27,7 @@ from ..ideas.models import Comment, Idea
 from ..jury.freezing import RankingView, frozen_ranking, get_snapshot
 from ..jury.models import ResultSnapshot
 from ..projects.models import LabProject
-from ..text import clean_line, clean_text, has_invisible_characters, render_markdown
+from ..text import checked_text, render_markdown
 from ..urls import external_url
 from ..voting.models import PaperVoteEntry, Vote
 from .models import Announcement, AnnouncementHighlight, ResultsSubscription
@@ -66,12 +66,7 @@ def _require_frozen(challenge: Challenge) -> None:
 
 
 def _check_text(value, name: str, limit: int, line: bool) -> str:
-    text = clean_line(value or "") if line else clean_text(value or "")
-    if len(text) > limit:
-        raise UserError(_("Please use at most %(max)d characters.", max=limit), field=name)
-    if has_invisible_characters(text):
-        raise UserError(_("Please remove invisible control characters from this text."), field=name)
-    return text
+    return checked_text(value, name, limit, line=line)
 
 
 def _texts(data: dict) -> dict:
