@@ -26,6 +26,7 @@ from .ratelimit import RateLimitCounter  # noqa: F401
 from .results.models import (  # noqa: F401
     Announcement,
     AnnouncementHighlight,
+    ResultChart,
     ResultsSubscription,
 )
 from .voting.models import Ballot, PaperVoteEntry, Vote  # noqa: F401

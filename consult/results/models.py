@@ -6,7 +6,7 @@ has to run at the embargo time for the page to appear.
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..bilingual import Bilingual
@@ -80,4 +80,24 @@ class ResultsSubscription(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ResultChart(db.Model):
+    """A rendered chart of a challenge's results (SVG for the page, PNG for the press kit).
+
+    Made by a job and kept in the database, so every web process serves the same bytes
+    without rendering; ``source_hash`` says which figures it was drawn from.
+    """
+
+    __tablename__ = "result_charts"
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. "votes-by-day"
+    locale: Mapped[str] = mapped_column(String(5), primary_key=True)
+    format: Mapped[str] = mapped_column(String(4), primary_key=True)  # "svg" or "png"
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    source_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
