@@ -90,6 +90,9 @@ def database_url(backend, tmp_path_factory):
         conn.execute(f'CREATE DATABASE "{name}"')
         # A throwaway database need not wait for the disk on every commit.
         conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
+        # A test that leaks a transaction must fail, not hang the suite: give up waiting
+        # for a lock after a minute (the races wait for milliseconds).
+        conn.execute(f"ALTER DATABASE \"{name}\" SET lock_timeout TO '60s'")
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
     _migrate(url)

@@ -203,11 +203,21 @@ def _rows(challenge_id: int, paper_counts: bool, ranked: dict[int, tuple]) -> It
         .outerjoin(LabProject, LabProject.idea_id == Idea.id)
         .where(Idea.challenge_id == challenge_id, Idea.status == "published")
         .order_by(Idea.id)
-        .execution_options(yield_per=BATCH_ROWS)
     )
     # Built once: one URL per row through the URL map would cost seconds at 250,000 rows.
     url_prefix = external_url("ideas.show", idea_id=1)[: -len("1")]
-    for row in db.session.execute(statement):
+    # A connection of its own, not the request's session: when a client stops reading, the
+    # generator is closed (or collected) and the ``with`` ends the transaction and the
+    # server-side cursor at once, instead of leaving them open holding locks.
+    with db.engine.connect() as connection:
+        yield from _row_dicts(
+            connection.execution_options(yield_per=BATCH_ROWS).execute(statement),
+            paper_counts, ranked, url_prefix,
+        )  # fmt: skip
+
+
+def _row_dicts(result, paper_counts: bool, ranked: dict[int, tuple], url_prefix: str):
+    for row in result:
         (idea_id, title, language, cat_de, cat_en, district, origin, published_at) = row[:8]
         votes_online, votes_paper, project_id = int(row[8]), int(row[9]), row[10]
         rank = ranked.get(idea_id)

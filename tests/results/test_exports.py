@@ -474,6 +474,7 @@ def test_the_body_is_a_generator_that_reads_the_database_as_it_goes(public, app)
         assert iter(export.chunks) is export.chunks  # a generator, not a built body
         first = next(export.chunks)
         assert first.startswith(b"\xef\xbb\xbfidea_id,title,")
+        export.chunks.close()  # a client that stops reading: the connection is given back
 
 
 def test_head_answers_like_get_without_a_body(world, client):
