@@ -126,6 +126,15 @@ def mail_due_command() -> None:
     click.echo(f"{mail_due_results()} results mail(s) queued.")
 
 
+@results_cli.command("render-charts")
+@click.argument("challenge_id", type=int)
+def render_charts_command(challenge_id: int) -> None:
+    """Draw the result charts of a challenge (only those whose figures changed)."""
+    from .results.charts import render_charts
+
+    click.echo(f"{render_charts(challenge_id)} chart(s) drawn.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)

@@ -259,3 +259,11 @@ def send_project_update_mails(update_id: int) -> int:
     from .projects.services import mail_project_update
 
     return mail_project_update(update_id)
+
+
+@job
+def render_result_charts(challenge_id: int) -> int:
+    """Draw a challenge's result charts (SVG and PNG, both languages); unchanged ones are skipped."""
+    from .results.charts import render_charts
+
+    return render_charts(challenge_id)

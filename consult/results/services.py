@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, literal_column, select, union, update
+from sqlalchemy import delete, exists, func, literal_column, select, union, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import jobs
@@ -22,7 +22,7 @@ from ..clock import now
 from ..districts import District
 from ..errors import UserError
 from ..extensions import db
-from ..i18n import _, _l
+from ..i18n import _, _l, force_locale
 from ..ideas.models import Comment, Idea
 from ..jury.freezing import RankingView, frozen_ranking, get_snapshot
 from ..jury.models import ResultSnapshot
@@ -222,6 +222,8 @@ def _apply(actor, challenge: Challenge, data: dict, publish: bool) -> Announceme
     if publish:
         announcement.published_at = now()
         announcement.published_by_id = actor.id
+        # Drawn ahead of the embargo, so that the charts are there the moment it passes.
+        jobs.enqueue(jobs.render_result_charts, challenge.id)
         record_action(
             actor, "announcement.publish", "challenge", challenge.id,
             embargo_at=embargo.isoformat(), highlights=chosen,
@@ -474,11 +476,13 @@ def participation_figures(challenge: Challenge, locale: str = "de") -> Participa
                 )
             )  # fmt: skip
     unplaced = ideas_dis.get(None, 0), votes(None, online_dis, paper_dis)
-    if any(unplaced):
-        by_district.append(FigureRow(str(_("No district given")), None, *unplaced))
     uncategorised = ideas_cat.get(None, 0), votes(None, online_cat, paper_cat)
-    if any(uncategorised):
-        by_category.append(FigureRow(str(_("No category")), None, *uncategorised))
+    # In the figures' language, which a chart job chooses, not the request's.
+    with force_locale(locale):
+        if any(unplaced):
+            by_district.append(FigureRow(_("No district given"), None, *unplaced))
+        if any(uncategorised):
+            by_category.append(FigureRow(_("No category"), None, *uncategorised))
 
     return ParticipationFigures(
         citizens=int(citizens or 0),
@@ -510,21 +514,25 @@ def _per_berlin_day(hourly) -> list[tuple]:
 # --- asking for the results by mail -------------------------------------------------------
 
 
-def results_mail_possible(challenge: Challenge) -> bool:
-    """Whether asking for the results mail still makes sense: shown, and not mailed yet."""
-    if not challenge.is_public():
-        return False
-    mailed = db.session.scalar(
-        select(Announcement.results_mailed_at).where(Announcement.challenge_id == challenge.id)
-    )
-    return mailed is None
+def results_mail_state(user, challenge: Challenge) -> tuple[bool, bool]:
+    """(can ask for the results mail, has asked) for ``user``, in one query.
 
-
-def is_subscribed(user, challenge: Challenge) -> bool:
-    """Whether ``user`` asked to be mailed the results of ``challenge``."""
-    if not (user and user.is_authenticated):
-        return False
-    return db.session.get(ResultsSubscription, (challenge.id, user.id)) is not None
+    Asking makes sense while the challenge is shown and the mail has not gone out yet.
+    """
+    if not (challenge.is_public() and user and user.is_authenticated):
+        return False, False
+    mailed, asked = db.session.execute(
+        select(
+            select(Announcement.results_mailed_at)
+            .where(Announcement.challenge_id == challenge.id)
+            .scalar_subquery(),
+            exists().where(
+                ResultsSubscription.challenge_id == challenge.id,
+                ResultsSubscription.user_id == user.id,
+            ),
+        )
+    ).one()
+    return mailed is None, bool(asked)
 
 
 def subscribe_to_results(user, challenge: Challenge) -> None:
@@ -533,7 +541,8 @@ def subscribe_to_results(user, challenge: Challenge) -> None:
         raise UserError(
             _("Please confirm your e-mail address first: open the link we sent you."), status=403
         )
-    if not results_mail_possible(challenge):
+    possible, _asked = results_mail_state(user, challenge)
+    if not possible:
         raise UserError(_("The results of this challenge have already been mailed."), status=409)
     db.session.add(ResultsSubscription(challenge_id=challenge.id, user_id=user.id))
     try:

@@ -34,17 +34,13 @@ def _results_helpers():
     def results_panel(challenge: Challenge) -> dict:
         """For the challenge page: the results link when public, the mail button otherwise."""
         public = public_announcement(challenge) is not None
-        can_ask = (
-            not public
-            and current_user.is_authenticated
-            and current_user.has_role("citizen")
-            and current_user.is_verified
-            and services.results_mail_possible(challenge)
-        )
+        can_ask = asked = False
+        if not public and current_user.is_authenticated and current_user.has_role("citizen"):
+            can_ask, asked = services.results_mail_state(current_user, challenge)
         return {
             "url": url_for("results.show", challenge_id=challenge.id) if public else None,
             "can_ask": can_ask,
-            "asked": can_ask and services.is_subscribed(current_user, challenge),
+            "asked": can_ask and asked,
         }
 
     return {"results_panel": results_panel}
@@ -210,4 +206,6 @@ def withdraw(challenge_id: int):
     return redirect(url_for("results.edit", challenge_id=challenge.id))
 
 
-from . import export_views  # noqa: E402, F401  (registers the open data downloads on bp)
+# These register their routes on bp: the open data downloads (export_views), the charts and
+# the press kit (kit_views), the feed, sitemap, poster and link previews (reach_views).
+from . import export_views, kit_views, reach_views  # noqa: E402, F401

@@ -16,10 +16,12 @@ from .models import Announcement
 
 def public_announcement(challenge: Challenge, at: datetime | None = None) -> Announcement | None:
     """The challenge's announcement if the public may see it now, else None."""
+    if not challenge.is_frozen:
+        return None  # nothing to announce, and no query for every open challenge's page
     announcement = db.session.scalar(
         select(Announcement).where(Announcement.challenge_id == challenge.id)
     )
-    if announcement is not None and announcement.is_public(at) and challenge.is_frozen:
+    if announcement is not None and announcement.is_public(at):
         return announcement
     return None
 

@@ -1,0 +1,437 @@
+"""Charts of the participation figures: drawn by a job, stored, served as plain images.
+
+The figures come from ``services.participation_figures`` (the very numbers of the tables on
+the results page), per locale, because category names and labels are in the chart's
+language. Each chart is drawn once with matplotlib's object-oriented API (no pyplot: its
+global state is not thread-safe) and saved twice: SVG for the page, PNG for the press kit.
+
+Both are stored in ``ResultChart`` with ``source_hash``, the SHA-256 of the figures drawn
+(plus ``CHART_VERSION``, so a change of the drawing code re-renders). A run that finds the
+same hash stored draws nothing, so the job is cheap and safe to run twice. The page shows a
+chart only while its hash matches the figures the page itself shows: a chart never
+contradicts the table next to it, even if moderation changed a number after the render.
+"""
+
+import hashlib
+import io
+import json
+import re
+import textwrap
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+from flask import url_for
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from ..challenges.models import Challenge
+from ..clock import now
+from ..extensions import db
+from ..i18n import SUPPORTED_LOCALES, _, force_locale
+from . import services
+from .models import ResultChart
+
+# Bump when the drawing changes, so that stored charts are drawn again.
+CHART_VERSION = 1
+CHART_NAMES = ("by-district", "by-category", "votes-by-day")
+FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+_FILENAME = re.compile(r"^(?P<name>[a-z][a-z-]*[a-z])-(?P<locale>[a-z]{2})\.(?P<fmt>svg|png)$")
+
+# The figure is 4 inches wide: 384 CSS pixels, so that on a 320 px phone the 12 pt labels
+# still show at about 13 px; the PNG is 1600 px wide (400 dpi), sharp in print.
+WIDTH_IN = 4.0
+PNG_DPI = 400
+CSS_DPI = 96
+FONT = 12
+TITLE_FONT = 13
+# Colours with at least 7:1 contrast on white (WCAG AA asks 3:1 for graphics, 4.5:1 for
+# text); each panel has one colour and its own title, so no meaning rests on colour alone.
+INK = "#1a1a1a"
+IDEAS_COLOUR = "#1d4f91"
+VOTES_COLOUR = "#7a3a00"
+GRID_COLOUR = "#c8c8c8"
+# A long district name wraps onto at most this many lines of this many characters.
+LABEL_CHARS = 18
+LABEL_LINES = 3
+# Fewer bars than this compare nothing: the table says it as well.
+MIN_BARS = 2
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart to draw: what it shows, in which language, and its size."""
+
+    name: str
+    locale: str
+    title: str
+    alt: str
+    rows: tuple  # ((label, ideas, votes), ...) or ((iso date, votes), ...)
+    source_hash: str
+    height_in: float
+
+    @property
+    def width_px(self) -> int:
+        return round(WIDTH_IN * CSS_DPI)
+
+    @property
+    def height_px(self) -> int:
+        return round(self.height_in * CSS_DPI)
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A stored, up-to-date chart as the results page links it."""
+
+    name: str
+    url: str
+    png_url: str
+    width: int
+    height: int
+    alt: str
+    title: str
+
+
+# --- what the charts show -----------------------------------------------------------------
+
+
+def _hash(name: str, locale: str, rows: tuple) -> str:
+    """SHA-256 of everything the chart shows: its rows and its words in its language.
+
+    The words are included so that an improved translation is drawn again too.
+    """
+    words = [_(w) for w in ("Ideas", "Votes", "Day (Berlin time)")] + [_chart_title(name)]
+    document = {
+        "version": CHART_VERSION, "chart": name, "locale": locale, "words": words, "rows": rows,
+    }  # fmt: skip
+    canonical = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _label_lines(name: str) -> int:
+    return len(_wrap(name).splitlines()) or 1
+
+
+def _bars_height(rows: tuple) -> float:
+    """Inches for one panel of horizontal bars: room for every (wrapped) name."""
+    return 0.55 + sum(0.2 + 0.2 * _label_lines(row[0]) for row in rows)
+
+
+def _every_day(by_day: list[tuple]) -> tuple:
+    """Votes per Berlin day from the first to the last, days without votes as 0.
+
+    A gap in the bars is itself information (a quiet weekend), so it is drawn as one.
+    """
+    if not by_day:
+        return ()
+    counts = dict(by_day)
+    first, last = by_day[0][0], by_day[-1][0]
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return tuple((day.isoformat(), counts.get(day, 0)) for day in days)
+
+
+def chart_specs(figures: services.ParticipationFigures, locale: str) -> list[ChartSpec]:
+    """The charts the figures allow, in ``locale`` (call under ``force_locale(locale)``).
+
+    A chart that would compare nothing is left out: bars need two rows at least (a lone
+    "No district given" bar says nothing), votes over time need online votes. The page
+    then shows the table alone, which says the same.
+    """
+    specs = []
+    groups = (
+        ("by-district", figures.by_district,
+         _("Bar chart: ideas and votes by district. The table below lists the numbers.")),
+        ("by-category", figures.by_category,
+         _("Bar chart: ideas and votes by category. The table below lists the numbers.")),
+    )  # fmt: skip
+    for name, figure_rows, alt in groups:
+        rows = tuple((row.name, row.ideas, row.votes) for row in figure_rows)
+        if len(rows) >= MIN_BARS:
+            height = 0.45 + 2 * _bars_height(rows)
+            specs.append(
+                ChartSpec(
+                    name, locale, _chart_title(name), alt, rows, _hash(name, locale, rows), height
+                )
+            )
+    days = _every_day(figures.by_day)
+    if days:
+        specs.append(
+            ChartSpec(
+                "votes-by-day", locale, _chart_title("votes-by-day"),
+                _("Bar chart: online votes per day. The table below lists the numbers."),
+                days, _hash("votes-by-day", locale, days), 3.2,
+            )
+        )  # fmt: skip
+    return specs
+
+
+def _chart_title(name: str) -> str:
+    titles = {
+        "by-district": _("Ideas and votes by district"),
+        "by-category": _("Ideas and votes by category"),
+        "votes-by-day": _("Online votes over time"),
+    }
+    return titles[name]
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+
+def _wrap(label: str) -> str:
+    lines = textwrap.wrap(label, LABEL_CHARS, break_long_words=True) or [""]
+    if len(lines) > LABEL_LINES:
+        lines = lines[:LABEL_LINES]
+        lines[-1] = lines[-1][: LABEL_CHARS - 1].rstrip() + "…"
+    return "\n".join(lines)
+
+
+def _number(value: int, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def _bar_panel(ax, rows: tuple, column: int, title: str, colour: str, locale: str) -> None:
+    """Horizontal bars with the name left and the number at the end of each bar.
+
+    The numbers are written out, so the chart reads without an axis scale (and without
+    telling colours apart); the x axis is hidden.
+    """
+    labels = [_wrap(row[0]) for row in rows]
+    values = [row[column] for row in rows]
+    positions = list(range(len(rows)))
+    bars = ax.barh(positions, values, height=0.6, color=colour)
+    ax.set_yticks(positions, labels=labels, fontsize=FONT, color=INK)
+    ax.invert_yaxis()  # the first row at the top, as in the table
+    ax.bar_label(
+        bars, labels=[_number(v, locale) for v in values], padding=4, fontsize=FONT, color=INK
+    )
+    ax.set_xlim(0, max(max(values), 1) * 1.3)  # room for the number after the longest bar
+    ax.set_title(title, loc="left", fontsize=FONT, fontweight="bold", color=INK)
+    ax.xaxis.set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.spines["left"].set_color(INK)
+
+
+def _draw_bars(fig, spec: ChartSpec) -> None:
+    weights = [len(spec.rows) + 1, len(spec.rows) + 1]
+    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": weights})
+    _bar_panel(top, spec.rows, 1, _("Ideas"), IDEAS_COLOUR, spec.locale)
+    _bar_panel(bottom, spec.rows, 2, _("Votes"), VOTES_COLOUR, spec.locale)
+
+
+def _draw_days(fig, spec: ChartSpec) -> None:
+    from matplotlib.dates import AutoDateLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    days = [date.fromisoformat(day) for day, _count in spec.rows]
+    counts = [count for _day, count in spec.rows]
+    ax = fig.subplots()
+    ax.bar(days, counts, width=0.8, color=VOTES_COLOUR)
+    # Few ticks: on a phone five dates fit side by side, more would overlap.
+    if len(days) <= 5:
+        ax.set_xticks(days)
+    else:
+        ax.xaxis.set_major_locator(AutoDateLocator(minticks=2, maxticks=5))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda x, _pos: format_skeleton("MMMd", _mpl_date(x), locale=spec.locale))
+    )
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _number(int(y), spec.locale)))
+    ax.set_ylabel(_("Votes"), fontsize=FONT, color=INK)
+    ax.set_xlabel(_("Day (Berlin time)"), fontsize=FONT, color=INK)
+    ax.tick_params(labelsize=FONT, colors=INK)
+    ax.grid(axis="y", color=GRID_COLOUR, linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _mpl_date(value: float) -> date:
+    from matplotlib.dates import num2date
+
+    return num2date(value).date()
+
+
+def draw_chart(spec: ChartSpec) -> dict[str, bytes]:
+    """Draw one chart and return it as {"svg": bytes, "png": bytes}.
+
+    SVG keeps its text as paths (``svg.fonttype`` "path", matplotlib's default): about
+    three times the size of real text, but it looks the same without the fonts installed
+    on the reader's phone; each glyph is stored once and reused. The text stays in the
+    file as comments, and the title as metadata.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_IN, spec.height_in), layout="constrained", facecolor="white")
+    FigureCanvasAgg(fig)
+    fig.suptitle(spec.title, fontsize=TITLE_FONT, fontweight="bold", color=INK, x=0.02, ha="left")
+    if spec.name == "votes-by-day":
+        _draw_days(fig, spec)
+    else:
+        _draw_bars(fig, spec)
+    svg, png = io.BytesIO(), io.BytesIO()
+    fig.savefig(svg, format="svg", metadata={"Title": spec.title, "Date": None})
+    fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Title": spec.title, "Software": None})
+    return {"svg": svg.getvalue(), "png": png.getvalue()}
+
+
+# --- storing ------------------------------------------------------------------------------
+
+
+def render_charts(challenge_id: int) -> int:
+    """Draw and store the charts of a challenge in every language; returns how many were drawn.
+
+    Run by the ``render_result_charts`` job when an announcement is published, and by
+    ``flask results render-charts ID``. A chart whose figures are unchanged (same
+    ``source_hash``) is not drawn again; charts whose figures vanished are removed. Two
+    runs at once may both draw a chart: the second insert fails on the primary key and
+    is dropped, since the first stored the same figures.
+    """
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None:
+        return 0
+    drawn = 0
+    for locale in SUPPORTED_LOCALES:
+        with force_locale(locale):
+            specs = chart_specs(services.participation_figures(challenge, locale), locale)
+            stored = _stored(challenge_id, locale)
+            for spec in specs:
+                rows = stored.get(spec.name, {})
+                if set(rows) == set(FORMATS) and all(
+                    row.source_hash == spec.source_hash for row in rows.values()
+                ):
+                    continue
+                _store(challenge_id, spec, rows, draw_chart(spec))
+                drawn += 1
+            gone = set(stored) - {spec.name for spec in specs}
+            if gone:
+                db.session.execute(
+                    delete(ResultChart).where(
+                        ResultChart.challenge_id == challenge_id,
+                        ResultChart.locale == locale,
+                        ResultChart.name.in_(gone),
+                    )
+                )
+                db.session.commit()
+    return drawn
+
+
+def _stored(challenge_id: int, locale: str) -> dict[str, dict[str, ResultChart]]:
+    result: dict = {}
+    for row in db.session.scalars(
+        select(ResultChart).where(
+            ResultChart.challenge_id == challenge_id, ResultChart.locale == locale
+        )
+    ):
+        result.setdefault(row.name, {})[row.format] = row
+    return result
+
+
+def _store(challenge_id: int, spec: ChartSpec, rows: dict, images: dict[str, bytes]) -> None:
+    for fmt, content in images.items():
+        row = rows.get(fmt)
+        if row is None:
+            row = ResultChart(challenge_id=challenge_id, name=spec.name, locale=spec.locale)
+            row.format = fmt
+            db.session.add(row)
+        row.content = content
+        row.source_hash = spec.source_hash
+        row.created_at = now()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another run stored this chart at the same moment, from the same figures.
+        db.session.rollback()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def chart_filename(name: str, locale: str, fmt: str) -> str:
+    """The file name a chart is served under, e.g. "by-district-de.svg"."""
+    return f"{name}-{locale}.{fmt}"
+
+
+def parse_chart_filename(filename: str) -> tuple[str, str, str] | None:
+    """(name, locale, format) of a chart's file name, or None for anything else."""
+    match = _FILENAME.match(filename)
+    if not match or match["name"] not in CHART_NAMES or match["locale"] not in SUPPORTED_LOCALES:
+        return None
+    return match["name"], match["locale"], match["fmt"]
+
+
+def get_chart(challenge: Challenge, name: str, locale: str, fmt: str) -> ResultChart | None:
+    """A stored chart, or None when it has not been drawn (yet)."""
+    return db.session.get(ResultChart, (challenge.id, name, locale, fmt))
+
+
+def current_charts(
+    challenge: Challenge, figures: services.ParticipationFigures, locale: str
+) -> dict[str, ChartImage]:
+    """The stored charts drawn from exactly these figures, by name (for the page).
+
+    Call under the page's locale (the figures are in it). Reads only the hashes, never
+    the images; a chart not drawn yet, or drawn from other figures, is left out.
+    """
+    specs = {spec.name: spec for spec in chart_specs(figures, locale)}
+    if not specs:
+        return {}
+    hashes = {
+        (name, fmt): source_hash
+        for name, fmt, source_hash in db.session.execute(
+            select(ResultChart.name, ResultChart.format, ResultChart.source_hash).where(
+                ResultChart.challenge_id == challenge.id, ResultChart.locale == locale
+            )
+        )
+    }
+    result = {}
+    for name, spec in specs.items():
+        if hashes.get((name, "svg")) != spec.source_hash:
+            continue
+        version = spec.source_hash[:16]  # a new rendering gets a new URL: caches may keep it
+        urls = {
+            fmt: url_for(
+                "results.chart", challenge_id=challenge.id,
+                filename=chart_filename(name, locale, fmt), v=version,
+            )
+            for fmt in FORMATS
+        }  # fmt: skip
+        result[name] = ChartImage(
+            name, urls["svg"], urls["png"], spec.width_px, spec.height_px, spec.alt, spec.title
+        )
+    return result
+
+
+def current_png_charts(challenge: Challenge, locale: str) -> list[str]:
+    """Names of the up-to-date PNG charts in ``locale``, for the press kit.
+
+    Only the names: the kit loads each image (``png_content``) as it writes it, so no
+    more than one is in memory. Call under ``force_locale(locale)``.
+    """
+    specs = chart_specs(services.participation_figures(challenge, locale), locale)
+    current = {
+        (name, source_hash)
+        for name, source_hash in db.session.execute(
+            select(ResultChart.name, ResultChart.source_hash).where(
+                ResultChart.challenge_id == challenge.id,
+                ResultChart.locale == locale,
+                ResultChart.format == "png",
+            )
+        )
+    }
+    return [spec.name for spec in specs if (spec.name, spec.source_hash) in current]
+
+
+def png_content(challenge: Challenge, name: str, locale: str) -> bytes | None:
+    """The stored PNG bytes of one chart (a plain column read: nothing stays in the session)."""
+    return db.session.scalar(
+        select(ResultChart.content).where(
+            ResultChart.challenge_id == challenge.id,
+            ResultChart.name == name,
+            ResultChart.locale == locale,
+            ResultChart.format == "png",
+        )
+    )
