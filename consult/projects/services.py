@@ -1,6 +1,6 @@
 """Use cases of lab projects: promote a ranked idea, run the project, tell its supporters.
 
-A project grows from a published idea of a frozen challenge whose results are out (it
+A project grows from a published idea of a frozen challenge whose results are public (it
 names a winner). The idea's author is asked by mail to join as co-creator; their name
 appears only once they accept. Progress updates are mailed by one fan-out job to everyone
 who voted for or follows the idea.
@@ -20,9 +20,10 @@ from ..challenges.models import Challenge
 from ..clock import now
 from ..errors import UserError
 from ..extensions import db
-from ..i18n import _, _l, format_local
+from ..i18n import _, _l
 from ..ideas.models import Idea, IdeaFollower
 from ..jury.models import ShortlistEntry
+from ..results.visibility import public_announcement
 from ..text import checked_text, render_markdown
 from ..urls import external_url
 from ..voting.models import Vote
@@ -132,13 +133,13 @@ def promotion_problem(challenge: Challenge, idea: Idea) -> UserError | None:
             ),
             status=409,
         )
-    # Freezing is allowed during evaluation, but a project names the winner: nothing of
-    # the results may be public before the results time (DESIGN §7).
-    if challenge.phase() not in ("results", "archived"):
+    # A project names a winner, its page is public and its author is mailed: nothing of
+    # the results may get out before the press office's embargo (DESIGN §7).
+    if public_announcement(challenge) is None:
         return UserError(
             _(
-                "Lab projects can be created once the results are out, on %(date)s.",
-                date=format_local(challenge.results_at),
+                "Lab projects can be created once the results are public: after the press "
+                "office has published them and their embargo has passed."
             ),
             status=409,
         )

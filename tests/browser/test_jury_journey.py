@@ -1,6 +1,6 @@
 """The jury journey, in German and English: staff set criteria and the shortlist at a desk;
 two jurors score on their phones, one declares a conflict of interest; staff freeze the
-results and the ranking appears; once the results date has come, the winner is promoted to
+results and the ranking appears; once the results are public, the winner is promoted to
 a lab project and its author accepts the invitation from the mail, after which the public
 project page names them.
 
@@ -23,6 +23,7 @@ from consult.extensions import db
 from consult.jury.models import JurorAssignment, JuryReview, ResultSnapshot, ShortlistEntry
 from consult.jury.ranking import verify_snapshot
 from consult.projects.models import CoCreator, LabProject
+from consult.results.models import Announcement
 
 pytestmark = pytest.mark.browser
 
@@ -224,9 +225,15 @@ def test_jury_scores_staff_freeze_and_the_winner_becomes_a_lab_project(
     assert "nur für mich" not in snapshot.document  # private notes stay private
     assert {"Juror A", "Juror B"} == set(document["scores"])
 
-    # Once the results are out (the clock passes the challenge's results date), the
-    # winner becomes a lab project.
-    stack.enter_context(travel(challenge.results_at - now() + timedelta(minutes=1)))
+    # Once the results are public (the press office published them and the clock passed
+    # the embargo: tests/browser/test_results_journey.py walks that part), the winner
+    # becomes a lab project.
+    db.session.add(
+        Announcement(challenge_id=challenge.id, title_de="Ergebnisse", title_en="Results",
+                     published_at=now(), embargo_at=now() + timedelta(hours=1))
+    )  # fmt: skip
+    db.session.commit()
+    stack.enter_context(travel(timedelta(hours=1, minutes=1)))
     desk.reload()
     check(desk)
     rows.nth(0).get_by_role("link", name=re.compile(tr(locale, "Promote to lab project"))).click()

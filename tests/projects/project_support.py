@@ -19,8 +19,9 @@ from consult.projects.models import CoCreator, LabProject, Milestone, Partner, P
 def freeze(world, results_out: bool = True) -> None:
     """Freeze the world's results: with the real service when it exists, else directly.
 
-    ``results_out``: afterwards the results time passes (a minute ago), so ideas may be
-    promoted; freezing itself happens during evaluation, as staff do it.
+    ``results_out``: afterwards the press office's announcement is public (its embargo
+    passed a minute ago), so ideas may be promoted; freezing itself happens during
+    evaluation, as staff do it.
     """
     try:
         from consult.jury.freezing import freeze_results
@@ -37,8 +38,19 @@ def freeze(world, results_out: bool = True) -> None:
 
 
 def publish_results_time(challenge) -> None:
-    """Move the challenge's results time into the past: the results are out."""
+    """The results are out: the results time and the announcement's embargo have passed."""
+    from consult.results.models import Announcement
+
     challenge.results_at = now() - timedelta(minutes=1)
+    db.session.add(
+        Announcement(
+            challenge_id=challenge.id,
+            title_de="Ergebnisse",
+            title_en="Results",
+            published_at=now() - timedelta(hours=1),
+            embargo_at=now() - timedelta(minutes=1),
+        )
+    )
     db.session.commit()
 
 

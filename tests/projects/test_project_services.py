@@ -3,15 +3,23 @@
 from datetime import date, timedelta
 
 import pytest
-from flask_babel import force_locale
-from project_support import audit, count, freeze, frozen_world, jury_world, plain, promote, state
+from project_support import (
+    audit,
+    count,
+    freeze,
+    frozen_world,
+    jury_world,
+    plain,
+    promote,
+    publish_results_time,
+    state,
+)
 from sqlalchemy import select
 
 from consult import jobs
 from consult.clock import travel
 from consult.errors import UserError
 from consult.extensions import db
-from consult.i18n import format_local
 from consult.ideas.models import IdeaFollower
 from consult.jobs import Outbox, run_outbox
 from consult.projects import services
@@ -114,18 +122,22 @@ def test_no_promotion_before_the_results_time_even_when_frozen(make_user, mailbo
     with pytest.raises(UserError) as refused:
         promote(world)
     assert refused.value.status == 409
-    with force_locale("de"):
-        when = format_local(world.challenge.results_at)
-    assert refused.value.message == (
-        f"Lab-Projekte können angelegt werden, sobald die Ergebnisse veröffentlicht sind, am {when}."
+    assert refused.value.message == plain(
+        "Lab projects can be created once the results are public: after the press office has "
+        "published them and their embargo has passed.",
+        "de",
     )
     assert services.promotion_problem(world.challenge, world.ideas[0]).status == 409
     assert state() == before and mailbox.messages() == []
     assert services.list_projects() == []
-    # Once the results time has passed (the clock moves, nothing else), promotion works.
+    # Not even after the results date, while the press office has published nothing.
     with travel(timedelta(days=8)):
         assert world.challenge.phase() == "results"
-        assert promote(world).id
+        with pytest.raises(UserError):
+            promote(world)
+    # Once the announcement's embargo has passed, promotion works.
+    publish_results_time(world.challenge)
+    assert promote(world).id
 
 
 def test_an_archived_challenge_still_allows_promotion(make_user):

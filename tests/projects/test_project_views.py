@@ -203,13 +203,13 @@ def test_the_promote_page_waits_for_the_results_time(client, make_user, login):
     response = client.get(promote_url(world, world.ideas[0]))
     assert response.status_code == 409
     page = html(response)
-    assert "Lab-Projekte können angelegt werden, sobald die Ergebnisse veröffentlicht sind" in page
+    assert "Lab-Projekte können angelegt werden, sobald die Ergebnisse öffentlich sind" in page
     assert 'name="title_de"' not in page  # the message instead of the form
     response = client.post_form(
         promote_url(world, world.ideas[0]), {"title_de": "A", "title_en": "B"}
     )
     assert response.status_code == 409 and 'name="title_de"' not in html(response)
-    assert "Lab-Projekte können angelegt werden" in html(response)
+    assert "Lab-Projekte können angelegt werden, sobald" in html(response)
     assert state() == before
     assert "Bäume" not in html(client.get("/projects"))
 
