@@ -20,10 +20,7 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from testdata import PASSWORD
 
-from consult.challenges.models import Category
 from consult.clock import now, travel
-from consult.districts import District
-from consult.extensions import db
 
 pytestmark = pytest.mark.browser
 
@@ -61,20 +58,12 @@ def world(app, make_user, locale):
     """The jury's worked example, frozen; ideas in two districts and two categories, so the
     results page has charts as well as tables."""
     from jury.jury_support import jury_world
+    from results.results_support import place_ideas
 
     from consult.jury.freezing import freeze_results
 
     world = jury_world(make_user)
-    north, south = District(name="Nordstadt", position=1), District(name="Hörde", position=2)
-    trees = Category(challenge_id=world.challenge.id, name_de="Bäume", name_en="Trees")
-    water = Category(challenge_id=world.challenge.id, name_de="Wasser", name_en="Water")
-    db.session.add_all([north, south, trees, water])
-    db.session.flush()
-    for idea, district, category in zip(
-        world.ideas, (north, south, north), (trees, water, trees), strict=True
-    ):
-        idea.district_id, idea.category_id = district.id, category.id
-    db.session.commit()
+    place_ideas(world)
     freeze_results(world.staff, world.challenge)
     press = make_user(email="presse@stadt.example", pseudonym="Pressestelle", roles=("press",),
                       locale=locale)  # fmt: skip

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from testdata import html, plain, says, shows  # noqa: F401
 
 from consult.audit.models import AuditEntry
+from consult.challenges.models import Category
 from consult.clock import now
+from consult.districts import District
 from consult.extensions import db
 from consult.jury.freezing import freeze_results
 from consult.results import services
@@ -41,6 +43,24 @@ def frozen_world(make_user, freeze: bool = True):
         db.session.expire_all()
     world.extra["press"] = make_user(roles=("press",), pseudonym="Pressestelle")
     return world
+
+
+def place_ideas(world, north_name: str = "Nordstadt") -> None:
+    """Two districts and two categories for the example's ideas, so the figures have rows:
+    idea 1 Bäume/Trees in the north, idea 2 Wasser/Water in Hörde, idea 3 in the north
+    without a category. They go to ``world.extra`` (north, south, trees, water)."""
+    north = District(name=north_name, position=1)
+    south = District(name="Hörde", position=2)
+    trees = Category(challenge_id=world.challenge.id, name_de="Bäume", name_en="Trees", position=0)
+    water = Category(challenge_id=world.challenge.id, name_de="Wasser", name_en="Water", position=1)
+    db.session.add_all([north, south, trees, water])
+    db.session.commit()
+    a, b, c = world.ideas
+    a.category_id, a.district_id = trees.id, north.id
+    b.category_id, b.district_id = water.id, south.id
+    c.district_id = north.id
+    db.session.commit()
+    world.extra.update(north=north, south=south, trees=trees, water=water)
 
 
 def press_of(world):

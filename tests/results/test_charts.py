@@ -10,6 +10,7 @@ from results_support import (
     announce,
     frozen_world,
     html,
+    place_ideas,
     press_of,
     publish_past_embargo,
     results_url,
@@ -17,9 +18,7 @@ from results_support import (
 )
 from sqlalchemy import delete, func, select
 
-from consult.challenges.models import Category
 from consult.clock import travel
-from consult.districts import District
 from consult.extensions import db
 from consult.jobs import Outbox
 from consult.results import charts, services
@@ -44,22 +43,13 @@ def build_chart_world(make_user):
     languages and online votes on three Berlin days; not announced yet."""
     world = frozen_world(make_user)
     challenge = world.challenge
-    north = District(name=LONG_DISTRICT, position=1)
-    south = District(name="Hörde", position=2)
-    trees = Category(challenge_id=challenge.id, name_de="Bäume", name_en="Trees", position=0)
-    water = Category(challenge_id=challenge.id, name_de="Wasser", name_en="Water", position=1)
-    db.session.add_all([north, south, trees, water])
-    db.session.commit()
-    a, b, c = world.ideas
-    a.category_id, a.district_id = trees.id, north.id
-    b.category_id, b.district_id = water.id, south.id
-    c.district_id = north.id
-    db.session.commit()
+    place_ideas(world, north_name=LONG_DISTRICT)
+    a, b, _c = world.ideas
     voters = [make_user(pseudonym=f"Wähler {n}") for n in range(3)]
     add_vote(challenge, a, voters[0], datetime(2026, 6, 1, 10, 0, tzinfo=UTC))
     add_vote(challenge, b, voters[0], datetime(2026, 6, 1, 11, 0, tzinfo=UTC))
     add_vote(challenge, b, voters[1], datetime(2026, 6, 4, 9, 0, tzinfo=UTC))
-    world.extra.update(north=north, south=south, trees=trees, voters=voters)
+    world.extra.update(voters=voters)
     return world
 
 

@@ -10,6 +10,7 @@ from results_support import (
     frozen_world,
     html,
     make_idea,
+    place_ideas,
     press_of,
     publish_past_embargo,
     results_url,
@@ -19,9 +20,7 @@ from results_support import (
 )
 from sqlalchemy import event
 
-from consult.challenges.models import Category
 from consult.clock import now, travel
-from consult.districts import District
 from consult.extensions import db
 from consult.ideas.models import Comment
 from consult.jury.freezing import get_snapshot, snapshot_download
@@ -212,16 +211,8 @@ def _vote(challenge, idea, user, at):
 def figures_world(app, make_user):
     world = frozen_world(make_user)
     challenge = world.challenge
-    north = District(name="Nordstadt", position=1)
-    south = District(name="Hörde", position=2)
-    trees = Category(challenge_id=challenge.id, name_de="Bäume", name_en="Trees", position=0)
-    water = Category(challenge_id=challenge.id, name_de="Wasser", name_en="Water", position=1)
-    db.session.add_all([north, south, trees, water])
-    db.session.commit()
-    a, b, c = world.ideas
-    a.category_id, a.district_id = trees.id, north.id
-    b.category_id, b.district_id = water.id, south.id
-    c.district_id = north.id
+    place_ideas(world)
+    a, b, _c = world.ideas
     hidden = make_idea(challenge, "Versteckt")
     hidden.status = "hidden"
     db.session.commit()
@@ -236,7 +227,6 @@ def figures_world(app, make_user):
     db.session.add(Comment(idea_id=a.id, author_id=voters[0].id, body="Ja"))
     db.session.add(Comment(idea_id=a.id, author_id=voters[1].id, body="weg", status="hidden"))
     db.session.commit()
-    world.extra.update(north=north, south=south, trees=trees, water=water)
     return world
 
 
