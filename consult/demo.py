@@ -393,6 +393,9 @@ RESULTS_SCORES = {
     4: ((6, 9, 9), (5, 9, 8)),
     5: ((5, 8, 9), (6, 7, 9)),
 }
+# The ideas the announcement highlights (by index), as its texts name them; they are first
+# and second in the frozen ranking. The first becomes a lab project.
+RESULTS_WINNERS = (0, 2)
 RESULTS_ANNOUNCEMENT = {
     "title_de": "Sichere Wege fürs Rad gewinnen",
     "title_en": "Safe routes for cycling win",
@@ -469,14 +472,14 @@ def _seed_results_challenge() -> None:
             freeze_results(staff, challenge)
     if results.get_announcement(challenge) is None:
         press = _account("presse@demo.example")
-        winners = [row.idea_id for row in results.ranked_rows(challenge)[:2]]
+        winners = [ideas[index].id for index in RESULTS_WINNERS]
         with _at(challenge.results_at - timedelta(days=2)):
             # Publishing draws the charts (the job runs inline without Redis).
             results.publish_announcement(
                 press, challenge,
                 dict(RESULTS_ANNOUNCEMENT, highlights=winners, embargo_at=challenge.results_at),
             )  # fmt: skip
-    _seed_results_project(challenge, staff)
+    _seed_results_project(challenge, ideas, staff)
 
 
 def _create_results_challenge() -> Challenge:
@@ -583,15 +586,13 @@ def _score_as_juror(challenge: Challenge, ideas: list[Idea], juror: User, number
     scoring.submit_scores(juror, challenge)
 
 
-def _seed_results_project(challenge: Challenge, staff: User) -> None:
+def _seed_results_project(challenge: Challenge, ideas: list[Idea], staff: User) -> None:
     """The winner as a lab project, with a status, partners, a milestone and an update."""
     from .projects import services as projects
-    from .results import services as results
 
-    rows = results.ranked_rows(challenge)
-    if not rows or projects.project_of_idea(rows[0].idea_id) is not None:
+    idea = ideas[RESULTS_WINNERS[0]]
+    if projects.project_of_idea(idea.id) is not None:
         return
-    idea = db.session.get(Idea, rows[0].idea_id)
     start = challenge.results_at + timedelta(days=4)
     with _at(start):
         project = projects.promote_idea(

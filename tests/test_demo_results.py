@@ -91,8 +91,10 @@ def test_the_finished_challenge_went_through_every_phase(app, seeded):
     assert db.session.scalar(
         select(func.count()).select_from(ProjectUpdate).where(ProjectUpdate.project_id == project.id)
     ) == 1  # fmt: skip
-    # The project is the winner of the frozen ranking.
-    assert project.idea_id == results_services.ranked_rows(challenge)[0].idea_id
+    # The announcement's texts name the first two of the frozen ranking; the first is the project.
+    ranked = [row.idea_id for row in results_services.ranked_rows(challenge)]
+    assert results_services.highlight_ids(announcement) == ranked[:2]
+    assert project.idea_id == ranked[0]
 
 
 def test_seeding_twice_changes_nothing(app, seeded, mailbox):
