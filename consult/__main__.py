@@ -1,6 +1,8 @@
 """The README's two commands, with nothing but Python installed:
 
-    python3 -m consult run     set up, migrate, seed the demo city, serve on 127.0.0.1:5000
+    python3 -m consult run [--host HOST] [--port PORT]
+                               set up, migrate, seed the demo city, serve on 127.0.0.1:5000
+                               (or HOST and PORT; the PORT variable is the default port)
     python3 -m consult test    set up everything the suite needs, lint, run the whole suite
     python3 -m consult translations
                                extract strings into messages.pot, update and compile catalogs
@@ -9,6 +11,7 @@ This file uses only the standard library: it creates ``.venv``, installs the pro
 it and then runs the real tools from there. Extra arguments after ``test`` go to pytest.
 """
 
+import argparse
 import hashlib
 import os
 import secrets
@@ -34,14 +37,21 @@ def run(*cmd, check=True, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(c) for c in cmd], check=check, cwd=ROOT, **kwargs)
 
 
+def _install_digest(extras: str) -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+
+
 def ensure_venv(extras: str) -> None:
     """Create .venv and install the project; skipped when pyproject.toml is unchanged."""
     if not (BIN / "python").exists():
         say("creating .venv")
         run(sys.executable, "-m", "venv", VENV)
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    digest = _install_digest(extras)
+    # An install with the dev extras (from `test`) has everything `run` needs too; installing
+    # again would need the network for nothing.
+    enough = {digest, _install_digest("[dev]")} if not extras else {digest}
     stamp = VENV / ".consult-installed"
-    if stamp.exists() and stamp.read_text() == digest:
+    if stamp.exists() and stamp.read_text() in enough:
         return
     say(f"installing consult{extras} and its dependencies")
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
@@ -49,19 +59,24 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(digest)
 
 
+def instance_folder() -> Path:
+    """Where the app keeps its config, SQLite file and mail (as ``create_app`` decides)."""
+    return Path(os.environ.get("CONSULT_INSTANCE_PATH") or ROOT / "instance")
+
+
 def ensure_dev_config() -> None:
-    """A development instance/config.py with a random secret; never overwritten."""
-    config = ROOT / "instance" / "config.py"
+    """A development config.py with a random secret in the instance folder; never overwritten."""
+    config = instance_folder() / "config.py"
     if config.exists():
         return
-    config.parent.mkdir(exist_ok=True)
+    config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         "# Development settings written by `python3 -m consult run`; not for production.\n"
         f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
         "SESSION_COOKIE_SECURE = False  # the development server speaks plain HTTP\n"
         "REMEMBER_COOKIE_SECURE = False\n"
     )
-    say(f"wrote {config.relative_to(ROOT)}")
+    say(f"wrote {config}")
 
 
 def flask(*args) -> None:
@@ -128,13 +143,97 @@ def ensure_browser() -> None:
             run(npm, "ci", "--silent", "--no-audit", "--no-fund", "--prefix", BROWSER_DIR)
 
 
-def command_run() -> int:
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+
+
+def parse_port(raw: str) -> int | None:
+    """A TCP port 1..65535 written in ASCII digits, or None."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 5:
+        return None
+    port = int(text)
+    return port if 1 <= port <= 65535 else None
+
+
+def url_host(host: str) -> str:
+    """How a browser on this machine reaches a server listening on ``host``."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 (listening everywhere is the person's choice)
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def dev_public_url(host: str, port: int) -> str:
+    return f"http://{url_host(host)}:{port}"
+
+
+def parse_run_args(argv: list[str], environ=os.environ) -> tuple[str, int]:
+    """``--host`` and ``--port`` (else ``PORT``, else 5000); a bad value exits with 2."""
+    parser = argparse.ArgumentParser(
+        prog="python3 -m consult run",
+        description="Set up, migrate, seed the demo city and serve it for development.",
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})"
+    )
+    parser.add_argument(
+        "--port", help=f"port to listen on (default: the PORT variable, else {DEFAULT_PORT})"
+    )
+    args = parser.parse_args(argv)
+    if args.port is not None:
+        raw, source = args.port, "--port"
+    elif environ.get("PORT"):
+        raw, source = environ["PORT"], "the PORT variable"
+    else:
+        raw, source = str(DEFAULT_PORT), "the default port"
+    port = parse_port(raw)
+    if port is None:
+        parser.error(f"{source} must be a whole number from 1 to 65535, not {raw!r}")
+    host = args.host.strip()
+    if not host or any(c.isspace() or c in "/[]" for c in host):
+        parser.error(f"--host must be an address or a host name, such as 127.0.0.1, not {host!r}")
+    problem = cannot_listen(host, port)
+    if problem:
+        parser.error(f"cannot listen on {host} port {port}: {problem}; choose another with --port")
+    return host, port
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (in use, unknown host), or None.
+
+    Checked before the setup, so a busy port is reported at once and not after a minute
+    of installing and seeding.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"unknown host ({error.strerror})"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the development server does, so a port left in TIME_WAIT does not count as busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
+
+
+def command_run(argv: list[str]) -> int:
+    host, port = parse_run_args(argv)
+    # The links in mails, the feed, the sitemap and robots.txt follow the address we serve
+    # on, unless PUBLIC_URL is configured (the app decides, after all its config layers).
+    os.environ["CONSULT_DEV_PUBLIC_URL"] = dev_public_url(host, port)
     ensure_venv("")
     ensure_dev_config()
     flask("db", "upgrade")
     flask("demo", "seed")
-    say("mail is written to instance/mail/ (no mail server needed); press Ctrl+C to stop")
-    flask("run", "--host", "127.0.0.1", "--port", "5000")
+    mail = instance_folder() / "mail"
+    say(f"mail is written to {mail}/ (no mail server needed); press Ctrl+C to stop")
+    # `serve` is `flask run` plus a thread that sends what falls due with the clock.
+    flask("serve", "--host", host, "--port", str(port))
     return 0
 
 
@@ -161,7 +260,7 @@ def command_translations() -> int:
 
 
 COMMANDS = {
-    "run": lambda rest: command_run(),
+    "run": command_run,
     "test": command_test,
     "translations": lambda rest: command_translations(),
 }

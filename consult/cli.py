@@ -1,10 +1,18 @@
-"""Command-line commands: ``flask users``, ``flask demo``, ``flask jobs``, ``flask votes``."""
+"""Command-line commands: ``flask users``, ``flask demo``, ``flask jobs``, ``flask votes``,
+``flask results`` and ``flask serve`` (the development server)."""
 
+import logging
 import sys
+import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
+
+log = logging.getLogger(__name__)
+
+# How often the development server looks for work that fell due (the results mail).
+DUE_EVERY = 5.0
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying consult out.")
@@ -38,11 +46,16 @@ def create_admin_command(email: str, password_stdin: bool) -> None:
 @demo_cli.command("seed")
 def seed_command() -> None:
     """Create a demo city with one account per role (idempotent) and print the logins."""
-    from .demo import seed_demo
+    from .demo import results_challenge_id, seed_demo
+    from .urls import external_url
 
     logins = seed_demo()
     base = current_app.config["PUBLIC_URL"]
     click.echo(f"\nDemo city {current_app.config['CITY_NAME']} is ready at {base}\n")
+    challenge_id = results_challenge_id()
+    if challenge_id is not None:
+        results = external_url("results.show", challenge_id=challenge_id)
+        click.echo(f"Public results (charts, press kit, lab project): {results}\n")
     click.echo(f"{'role':<10} {'e-mail':<28} password")
     for role, email, password in logins:
         click.echo(f"{role:<10} {email:<28} {password}")
@@ -135,7 +148,68 @@ def render_charts_command(challenge_id: int) -> None:
     click.echo(f"{render_charts(challenge_id)} chart(s) drawn.")
 
 
+def start_due_loop(
+    app: Flask, every: float = DUE_EVERY, stop: threading.Event | None = None
+) -> threading.Thread:
+    """A daemon thread that runs ``jobs.run_due_tasks`` now and every ``every`` seconds
+    (until ``stop`` is set; the server process never sets it, it just ends).
+
+    Without Redis there is no worker whose loop would send the results mail at the embargo
+    time; the development server does it instead. The tasks claim their rows first, so a
+    worker doing the same at the same time mails nobody twice.
+    """
+    from . import jobs
+
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        while True:
+            with app.app_context():
+                try:
+                    jobs.run_due_tasks()
+                except Exception:
+                    log.exception("due tasks failed; trying again in %s s", every)
+            if stop.wait(every):
+                return
+
+    thread = threading.Thread(target=loop, name="due-tasks", daemon=True)
+    thread.start()
+    return thread
+
+
+def serves_here(reload: bool) -> bool:
+    """Whether this process is the one that serves: with the reloader, the parent only
+    watches files and restarts a child (marked by WERKZEUG_RUN_MAIN), which serves."""
+    from werkzeug.serving import is_running_from_reloader
+
+    return not reload or is_running_from_reloader()
+
+
+@click.command("serve")
+@click.option("--host", "-h", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", "-p", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--reload/--no-reload",
+    default=None,
+    help="Restart on code changes (default: with --debug, as `flask run`).",
+)
+@with_appcontext
+def serve_command(host: str, port: int, reload: bool | None) -> None:
+    """`flask run` for development, plus what falls due with the clock (the results mail).
+
+    `python3 -m consult run` uses it. Production runs gunicorn and a worker instead.
+    """
+    from flask.cli import get_debug_flag, run_command
+
+    if reload is None:
+        reload = get_debug_flag()
+    if serves_here(reload):
+        start_due_loop(current_app._get_current_object())
+    click.get_current_context().invoke(run_command, host=host, port=port, reload=reload)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(serve_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)

@@ -19,7 +19,11 @@ class Defaults:
     RQ_QUEUE = "consult"
 
     # Public base URL, used for links in mails sent by workers outside any request.
-    PUBLIC_URL = "http://127.0.0.1:5000"
+    # None: DEV_PUBLIC_URL, else http://127.0.0.1:5000 (filled in by finalize).
+    PUBLIC_URL = None
+    # The address `python3 -m consult run` serves on (from --host/--port); it sets this,
+    # not PUBLIC_URL, so that a configured PUBLIC_URL still wins over it.
+    DEV_PUBLIC_URL = None
     CITY_NAME = "Dortmund"
     # Contact data for the imprint, privacy policy and accessibility statement.
     OPERATOR_NAME = "Stadt Dortmund"
@@ -104,6 +108,8 @@ def finalize(app):
             "OPEN_DATA_LICENCE must be a dict with at least name and url; as an environment "
             'variable, JSON: CONSULT_OPEN_DATA_LICENCE=\'{"id": "…", "name": "…", "url": "…"}\''
         )
+    if not cfg.get("PUBLIC_URL"):
+        cfg["PUBLIC_URL"] = cfg.get("DEV_PUBLIC_URL") or "http://127.0.0.1:5000"
     if not cfg.get("MAIL_DIR"):
         cfg["MAIL_DIR"] = os.path.join(app.instance_path, "mail")
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -1,15 +1,17 @@
-"""Demo data: the city of Dortmund, its twelve districts, one account per role, and a
-running challenge with ideas, so that every page has something to show."""
+"""Demo data: the city of Dortmund, its twelve districts, one account per role, a running
+challenge with ideas, one in jury evaluation, and one finished with public results and a
+lab project, so that every page has something to show."""
 
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from .accounts.models import RoleGrant, User
 from .accounts.passwords import hash_password
 from .accounts.services import clean_pseudonym
 from .challenges.models import Category, Challenge
-from .clock import now
+from .clock import now, travel
 from .districts import District
 from .extensions import db
 from .ideas.models import Idea
@@ -79,10 +81,12 @@ def seed_demo() -> list[tuple[str, str, str]]:
             if role not in user.roles:
                 user.role_grants.append(RoleGrant(role=role))
         logins.append((label, email, password))
+    _seed_voters()
     db.session.flush()
     _seed_challenge()
     _seed_jury_challenge()
     db.session.commit()
+    _seed_results_challenge()
     return logins
 
 
@@ -260,3 +264,359 @@ def _seed_jury_challenge() -> None:
             db.session.add(
                 JuryReview(challenge_id=challenge.id, juror_id=juror.id, idea_id=idea.id)
             )
+
+
+# --- a finished challenge with public results -------------------------------------------
+
+# Citizens who voted in the finished challenge. They have no password (nobody logs in as
+# them); their addresses are reserved for documentation (RFC 2606), so no mail leaves.
+DEMO_VOTERS = [
+    ("stimme01@demo.example", "Radlerin Jana"),
+    ("stimme02@demo.example", "Kemal aus Eving"),
+    ("stimme03@demo.example", "Opa Heinz"),
+    ("stimme04@demo.example", "Lina B."),
+    ("stimme05@demo.example", "Familie Nowak"),
+    ("stimme06@demo.example", "Tobias"),
+    ("stimme07@demo.example", "Ayşe K."),
+    ("stimme08@demo.example", "Marco"),
+    ("stimme09@demo.example", "Greta aus Hörde"),
+    ("stimme10@demo.example", "Sven"),
+]
+
+
+def _seed_voters() -> None:
+    for email, pseudonym in DEMO_VOTERS:
+        name, key = clean_pseudonym(pseudonym)
+        exists = db.session.scalar(
+            select(User.id).where(or_(User.email == email, User.pseudonym_key == key))
+        )
+        if exists is None:
+            db.session.add(
+                User(
+                    email=email,
+                    pseudonym=name,
+                    pseudonym_key=key,
+                    locale="de",
+                    email_verified_at=now(),
+                    privacy_consent_at=now(),
+                    role_grants=[RoleGrant(role="citizen")],
+                )
+            )
+
+
+RESULTS_CHALLENGE_TITLE = "Wie wird Dortmund fahrradfreundlicher?"
+RESULTS_CATEGORIES = [
+    ("Radwege", "Cycle lanes"),
+    ("Abstellen", "Parking"),
+    ("Sicherheit", "Safety"),
+]
+RESULTS_IDEAS = [
+    # (title, body, category index, district, author (None: a workshop idea), language,
+    #  paper votes)
+    (
+        "Geschützter Radweg auf der Brackeler Straße",
+        "Poller trennen Rad- und Autoverkehr, damit sich auch **Kinder** aufs Rad trauen.",
+        0,
+        "Brackel",
+        "buergerin@demo.example",
+        "de",
+        40,
+    ),
+    (
+        "Fahrradbügel vor jeder Schule",
+        "Genug sichere Bügel, damit niemand sein Rad an den Zaun schließen muss.",
+        1,
+        "Hörde",
+        "stimme01@demo.example",
+        "de",
+        22,
+    ),
+    (
+        "Safe crossings at the Wall ring",
+        "Raised crossings and longer green phases where the ring road cuts cyclists off "
+        "from the centre.",
+        2,
+        "Innenstadt-West",
+        "stimme02@demo.example",
+        "en",
+        31,
+    ),
+    (
+        "Fahrradstraße durch das Kreuzviertel",
+        "Autos zu Gast, Räder mit Vorrang: eine ruhige Achse vom Kreuzviertel in die City.",
+        0,
+        "Innenstadt-West",
+        "stimme03@demo.example",
+        "de",
+        12,
+    ),
+    (
+        "Reparaturstationen an den Bahnhöfen",
+        "Luftpumpe und Werkzeug rund um die Uhr, auch in den äußeren Stadtbezirken.",
+        1,
+        "Mengede",
+        None,
+        "de",
+        27,
+    ),
+    (
+        "Radkurse für Erwachsene im Stadtteilzentrum",
+        "Wer nie Rad fahren gelernt hat, lernt es hier, in kleinen Gruppen.",
+        2,
+        "Scharnhorst",
+        "stimme04@demo.example",
+        "de",
+        9,
+    ),
+]
+RESULTS_WORKSHOP = "Radforum Dortmund"
+# Which ideas (by index) each citizen voted for, within the budget of 3.
+RESULTS_BALLOTS = {
+    "buergerin@demo.example": (0, 2, 3),
+    "stimme01@demo.example": (0, 1, 2),
+    "stimme02@demo.example": (0, 2, 5),
+    "stimme03@demo.example": (0, 1, 3),
+    "stimme04@demo.example": (0, 2, 4),
+    "stimme05@demo.example": (1, 2, 5),
+    "stimme06@demo.example": (0, 3, 4),
+    "stimme07@demo.example": (1, 2, 5),
+    "stimme08@demo.example": (0, 1, 3),
+    "stimme09@demo.example": (0, 2, 4),
+    "stimme10@demo.example": (1, 2, 3),
+}
+# Scores (impact, feasibility, cost) of the two demo jurors, by idea index.
+RESULTS_SCORES = {
+    0: ((9, 6, 5), (8, 7, 6)),
+    1: ((7, 9, 8), (8, 8, 9)),
+    2: ((8, 5, 4), (9, 6, 5)),
+    3: ((6, 7, 8), (5, 8, 8)),
+    4: ((6, 9, 9), (5, 9, 8)),
+    5: ((5, 8, 9), (6, 7, 9)),
+}
+# The ideas the announcement highlights (by index), as its texts name them; they are first
+# and second in the frozen ranking. The first becomes a lab project.
+RESULTS_WINNERS = (0, 2)
+RESULTS_ANNOUNCEMENT = {
+    "title_de": "Sichere Wege fürs Rad gewinnen",
+    "title_en": "Safe routes for cycling win",
+    "lead_de": "Ein geschützter Radweg in Brackel und sichere Querungen am Wall liegen vorn.",
+    "lead_en": "A protected cycle lane in Brackel and safe crossings at the Wall ring come first.",
+    "body_de": "Danke an **alle**, die online und beim Radforum abgestimmt haben. "
+    "Die Gewinneridee wird jetzt im KoSI-Lab mit den Anwohnenden erprobt.",
+    "body_en": "Thank you to **everyone** who voted online and at the cycling forum. "
+    "The winning idea is now being tried out with the residents in the KoSI-Lab.",
+}
+
+
+def results_challenge_id() -> int | None:
+    """The finished demo challenge, whose results page the seed command points to."""
+    return db.session.scalar(
+        select(Challenge.id).where(Challenge.title_de == RESULTS_CHALLENGE_TITLE)
+    )
+
+
+@contextmanager
+def _at(moment: datetime):
+    """Run the real services as if it were ``moment``: the finished challenge went through
+    every phase, and each service checks the phase by the clock. Only for this command,
+    which runs alone in its process (the clock's offset is global)."""
+    with travel(moment - now()):
+        yield
+
+
+def _account(email: str) -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _seed_results_challenge() -> None:
+    """A challenge that went through every phase with the real services: online votes of
+    the demo citizens and paper votes, criteria, a shortlist, two jurors' scores, frozen
+    results, a press announcement past its embargo (its charts drawn by the inline job)
+    and a lab project with an update. Each step is skipped once done, so a second run
+    changes nothing and a run that broke off is completed."""
+    from .jury import scoring, setup
+    from .jury.freezing import freeze_results
+    from .results import services as results
+
+    challenge = db.session.scalar(
+        select(Challenge).where(Challenge.title_de == RESULTS_CHALLENGE_TITLE)
+    )
+    if challenge is None:
+        challenge = _create_results_challenge()
+    ideas = list(
+        db.session.scalars(select(Idea).where(Idea.challenge_id == challenge.id).order_by(Idea.id))
+    )
+    staff = _account("team@demo.example")
+    jurors = [_account(a[1]) for a in DEMO_ACCOUNTS if a[0] == "juror"]
+    evaluation = challenge.voting_closes_at + timedelta(days=1)
+    if not challenge.is_frozen:
+        _cast_results_votes(challenge, ideas)
+        with _at(evaluation):
+            _enter_results_paper_votes(challenge, ideas, staff)
+            if not setup.list_criteria(challenge):
+                for de, en, weight, about_de, about_en in JURY_CRITERIA:
+                    setup.add_criterion(
+                        staff, challenge,
+                        {"name_de": de, "name_en": en, "weight": weight,
+                         "description_de": about_de, "description_en": about_en},
+                    )  # fmt: skip
+            if not setup.shortlisted_ideas(challenge):
+                setup.shortlist_top_ideas(staff, challenge)
+            for juror in jurors:
+                if scoring.seat_of(juror, challenge) is None:
+                    setup.seat_juror(staff, challenge, juror.email)
+        with _at(evaluation + timedelta(days=6)):
+            for number, juror in enumerate(jurors):
+                _score_as_juror(challenge, ideas, juror, number)
+        with _at(evaluation + timedelta(days=13)):
+            freeze_results(staff, challenge)
+    if results.get_announcement(challenge) is None:
+        press = _account("presse@demo.example")
+        winners = [ideas[index].id for index in RESULTS_WINNERS]
+        with _at(challenge.results_at - timedelta(days=2)):
+            # Publishing draws the charts (the job runs inline without Redis).
+            results.publish_announcement(
+                press, challenge,
+                dict(RESULTS_ANNOUNCEMENT, highlights=winners, embargo_at=challenge.results_at),
+            )  # fmt: skip
+    _seed_results_project(challenge, ideas, staff)
+
+
+def _create_results_challenge() -> Challenge:
+    t = now()
+    challenge = Challenge(
+        title_de=RESULTS_CHALLENGE_TITLE,
+        title_en="How does Dortmund become more bicycle-friendly?",
+        question_de="Was würde Sie öfter aufs Rad bringen?",
+        question_en="What would get you on your bike more often?",
+        description_de="Die Ergebnisse stehen fest: Bürgerinnen und Bürger haben online und "
+        "beim Radforum abgestimmt, die Jury hat die engere Auswahl bewertet.",
+        description_en="The results are in: citizens voted online and at the cycling forum, "
+        "and the jury scored the shortlist.",
+        submission_opens_at=t - timedelta(days=70),
+        submission_closes_at=t - timedelta(days=49),
+        voting_opens_at=t - timedelta(days=56),
+        voting_closes_at=t - timedelta(days=35),
+        results_at=t - timedelta(days=14),
+        vote_budget=3,
+        jury_alpha_percent=50,
+        shortlist_size=4,
+    )
+    challenge.categories = [
+        Category(name_de=de, name_en=en, position=i)
+        for i, (de, en) in enumerate(RESULTS_CATEGORIES)
+    ]
+    db.session.add(challenge)
+    db.session.flush()
+    districts = {d.name: d for d in db.session.scalars(select(District))}
+    for offset, (title, body, category, district, author, language, _paper) in enumerate(
+        RESULTS_IDEAS
+    ):
+        submitted = challenge.submission_opens_at + timedelta(days=2 + 2 * offset, hours=10)
+        db.session.add(
+            Idea(
+                challenge_id=challenge.id,
+                author_id=_account(author).id if author else None,
+                category_id=challenge.categories[category].id,
+                district_id=districts[district].id,
+                title=title,
+                body=body,
+                body_html=render_markdown(body),
+                language=language,
+                status="published",
+                origin="online" if author else "workshop",
+                workshop_name="" if author else RESULTS_WORKSHOP,
+                created_at=submitted,
+                submitted_at=submitted,
+                published_at=submitted,
+            )
+        )
+    db.session.commit()
+    return challenge
+
+
+def _cast_results_votes(challenge: Challenge, ideas: list[Idea]) -> None:
+    """Each demo citizen votes on another day of the voting phase (cast_vote is idempotent)."""
+    from .voting.services import cast_vote
+
+    days = (challenge.voting_closes_at - challenge.voting_opens_at).days
+    for number, (email, chosen) in enumerate(RESULTS_BALLOTS.items()):
+        moment = challenge.voting_opens_at + timedelta(
+            days=number * (days - 1) // len(RESULTS_BALLOTS), hours=8 + number
+        )
+        voter = _account(email)
+        with _at(moment):
+            for index in chosen:
+                cast_vote(voter, challenge, ideas[index].id)
+
+
+def _enter_results_paper_votes(challenge: Challenge, ideas: list[Idea], staff: User) -> None:
+    """The ballot sheets of the cycling forum, once."""
+    entered = db.session.scalar(
+        select(func.count())
+        .select_from(PaperVoteEntry)
+        .join(Idea, Idea.id == PaperVoteEntry.idea_id)
+        .where(Idea.challenge_id == challenge.id)
+    )
+    if entered:
+        return
+    for idea, spec in zip(ideas, RESULTS_IDEAS, strict=True):
+        db.session.add(
+            PaperVoteEntry(
+                idea_id=idea.id, count=spec[-1], event_name=RESULTS_WORKSHOP, entered_by_id=staff.id
+            )
+        )
+    db.session.commit()
+
+
+def _score_as_juror(challenge: Challenge, ideas: list[Idea], juror: User, number: int) -> None:
+    from .jury import scoring
+
+    seat = scoring.seat_of(juror, challenge)
+    if seat is None or seat.submitted_at is not None:
+        return
+    criteria = scoring.criteria_of(challenge)
+    index_of = {idea.id: index for index, idea in enumerate(ideas)}
+    for item in scoring.juror_overview(juror, challenge).items:
+        values = RESULTS_SCORES[index_of[item.idea.id]][number]
+        scoring.save_scores(
+            juror, challenge, item.idea.id,
+            {c.id: str(v) for c, v in zip(criteria, values, strict=True)},
+        )  # fmt: skip
+    scoring.submit_scores(juror, challenge)
+
+
+def _seed_results_project(challenge: Challenge, ideas: list[Idea], staff: User) -> None:
+    """The winner as a lab project, with a status, partners, a milestone and an update."""
+    from .projects import services as projects
+
+    idea = ideas[RESULTS_WINNERS[0]]
+    if projects.project_of_idea(idea.id) is not None:
+        return
+    start = challenge.results_at + timedelta(days=4)
+    with _at(start):
+        project = projects.promote_idea(
+            staff, challenge, idea.id, idea.title, "Protected cycle lane on Brackeler Straße",
+            "Das KoSI-Lab erprobt den geschützten Radweg mit Anwohnenden und dem Tiefbauamt.",
+            "The KoSI-Lab is trying out the protected cycle lane with residents and the "
+            "civil engineering office.",
+        )  # fmt: skip
+        projects.update_project(
+            staff, project,
+            {"title_de": project.title_de, "title_en": project.title_en,
+             "summary_de": project.summary_de, "summary_en": project.summary_en,
+             "status": "piloting"},
+        )  # fmt: skip
+        projects.add_partner(staff, project, "ADFC Dortmund", "civil_society")
+        projects.add_partner(staff, project, "Tiefbauamt Dortmund", "administration")
+        milestone = projects.add_milestone(
+            staff, project, "Probestrecke markiert", "Trial section marked",
+            (start + timedelta(days=5)).date(),
+        )  # fmt: skip
+    with _at(start + timedelta(days=6)):
+        projects.mark_milestone_reached(staff, project, milestone, now().date())
+        projects.publish_update(
+            staff, project,
+            "Die ersten 300 Meter sind mit Pollern abgetrennt. Sagen Sie uns, wie es sich fährt!",
+            "The first 300 metres are separated by bollards. Tell us how it rides!",
+        )  # fmt: skip

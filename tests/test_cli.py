@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from consult.accounts.models import User
-from consult.demo import DEMO_ACCOUNTS, DORTMUND_DISTRICTS
+from consult.demo import DEMO_ACCOUNTS, DEMO_VOTERS, DORTMUND_DISTRICTS
 from consult.districts import District
 from consult.extensions import db
 
@@ -16,7 +16,9 @@ def test_demo_seed_prints_logins_that_work_and_is_idempotent(app, client):
     assert second.exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(District)) == 12
     assert set(db.session.scalars(select(District.name))) == set(DORTMUND_DISTRICTS)
-    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
+    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS) + len(
+        DEMO_VOTERS
+    )
     for role, email, _name, password, roles in DEMO_ACCOUNTS:
         assert f"{role:<10} {email}" in first.output and password in first.output
         user = db.session.scalar(select(User).where(User.email == email))
@@ -72,8 +74,17 @@ def test_demo_seed_gives_the_demo_jurors_a_shortlist_to_score(app):
         select(Challenge).where(Challenge.title_de == JURY_CHALLENGE_TITLE)
     )
     assert challenge.phase() == "evaluation" and not challenge.is_frozen
-    count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+
+    def count(model):
+        query = select(func.count()).select_from(model)
+        return db.session.scalar(query.where(model.challenge_id == challenge.id))
+
     assert count(ShortlistEntry) == 4
     jurors = [a for a in DEMO_ACCOUNTS if a[0] == "juror"]
     assert count(JurorAssignment) == len(jurors) == 2
     assert count(JuryReview) == 2 * 4
+    assert not any(
+        db.session.scalars(
+            select(JurorAssignment.submitted_at).where(JurorAssignment.challenge_id == challenge.id)
+        )
+    )
