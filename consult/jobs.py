@@ -264,6 +264,9 @@ def run_outbox(outbox_id: int) -> str:
     row = db.session.get(Outbox, outbox_id)
     name, args, attempt = row.job, row.args, row.attempts
     run = JobRun(outbox_id, token, row.created_at, engine)
+    # The job starts without an open transaction: one held across a slow send would die
+    # with a database restart and fail a job whose work was done.
+    db.session.rollback()
     stop = threading.Event()
     beat = threading.Thread(
         target=_heartbeat, args=(engine, outbox_id, token, stop), daemon=True, name="job-beat"
@@ -272,11 +275,14 @@ def run_outbox(outbox_id: int) -> str:
     reset = _RUN.set(run)
     try:
         JOBS[name](*args)
-        db.session.commit()
+        if db.session.new or db.session.dirty or db.session.deleted:
+            db.session.commit()  # work the job left uncommitted is part of the job
     except BaseException as exc:
         _record_failure(engine, outbox_id, token, attempt, exc)
         raise
     else:
+        with contextlib.suppress(Exception):  # only reads are left, if anything
+            db.session.rollback()
         _record_done(engine, outbox_id)
     finally:
         _RUN.reset(reset)
