@@ -385,6 +385,87 @@ def relay_pending(limit: int = 500) -> int:
     return len(ids)
 
 
+# --- staff: pending jobs after a fault or a restore ------------------------------------
+
+
+@dataclass
+class PendingJob:
+    id: int
+    job: str
+    created_at: datetime
+    attempts: int
+    state: str
+    last_error: str | None
+
+
+def job_state(row: Outbox, t: datetime) -> str:
+    """What a pending row is waiting for, in one word for staff."""
+    if row.done_at is not None:
+        return "done"
+    if row.maybe_sent_at is not None:
+        return "maybe-sent"  # held: may have been delivered, never resent on its own
+    if row.started_at is not None and row.heartbeat_at and row.heartbeat_at >= t - STALE_AFTER:
+        return "running"
+    if row.attempts >= MAX_ATTEMPTS:
+        return "given-up"
+    if row.retry_at is not None:
+        return "retrying"
+    return "queued" if row.dispatched_at is not None else "waiting"
+
+
+def list_pending_jobs(ids: list[int] | None = None, before: datetime | None = None):
+    """Jobs not done yet, oldest first (optionally only these ids, or created before a time)."""
+    query = select(Outbox).where(Outbox.done_at.is_(None)).order_by(Outbox.id)
+    if ids is not None:
+        query = query.where(Outbox.id.in_(ids))
+    if before is not None:
+        query = query.where(Outbox.created_at < before)
+    t = now()
+    return [
+        PendingJob(r.id, r.job, r.created_at, r.attempts, job_state(r, t), r.last_error)
+        for r in db.session.scalars(query)
+    ]
+
+
+def mark_jobs_done(ids: list[int], reason: str) -> int:
+    """Mark pending jobs done without running them (e.g. mail already sent before a backup
+    was restored, or a maybe-sent mail that did arrive). Audited; returns how many."""
+    from .audit.services import record_action
+
+    t = now()
+    done = db.session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids), Outbox.done_at.is_(None))
+        .values(done_at=t, started_at=None, claimed_by=None, last_error=reason[:2000])
+    ).rowcount
+    record_action(None, "jobs.mark_done", "job_outbox", None, ids=sorted(ids), reason=reason)
+    db.session.commit()
+    return done
+
+
+def retry_jobs(ids: list[int]) -> int:
+    """Run pending jobs again from a fresh start: a held maybe-sent mail (it goes out again
+    with the same Message-ID) or a job that gave up. Audited; returns how many."""
+    from .audit.services import record_action
+
+    count = db.session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids), Outbox.done_at.is_(None))
+        .values(
+            maybe_sent_at=None,
+            retry_at=None,
+            attempts=0,
+            started_at=None,
+            heartbeat_at=None,
+            claimed_by=None,
+        )
+    ).rowcount
+    record_action(None, "jobs.retry", "job_outbox", None, ids=sorted(ids))
+    db.session.commit()
+    dispatch(sorted(ids))
+    return count
+
+
 def run_due_tasks() -> None:
     """Work that falls due with the clock rather than a request: the results mail at the
     embargo time. Safe to run on every worker at once: each task claims its rows first."""

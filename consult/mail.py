@@ -53,8 +53,8 @@ def send_templated(to: str, template: str, locale: str, context: dict) -> None:
     message["Date"] = formatdate(localtime=False)
     run = current_run()
     # Stable per outbox row: a mail that staff send again carries the same Message-ID.
-    message["Message-ID"] = run.message_id("consult.local") if run else make_msgid(
-        domain="consult.local"
+    message["Message-ID"] = (
+        run.message_id("consult.local") if run else make_msgid(domain="consult.local")
     )
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)

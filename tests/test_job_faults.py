@@ -208,7 +208,9 @@ def test_a_mail_is_received_once_when_postgresql_restarts_between_send_and_commi
     back_at = own_pg.start()
 
     wait_for(lambda: all_done([outbox_id]), TARGET, step=0.25, what="the job")
-    report("PostgreSQL restarted between SMTP send and commit -> recorded", time.monotonic() - back_at)
+    report(
+        "PostgreSQL restarted between SMTP send and commit -> recorded", time.monotonic() - back_at
+    )
     # Give a wrongly repeated attempt every chance to happen: a stale claim plus a relay.
     time.sleep(jobs.RELAY_GRACE.total_seconds() + 2)
     assert recipients(sink) == ["once@example.org"], worker.log()
