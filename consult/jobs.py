@@ -189,16 +189,25 @@ class JobRun:
         again. If this commit fails, the caller drops the connection instead of ending the
         data: the mail surely was not sent. Only from here to the recorded answer is the
         outcome unknown; such a row is held for staff rather than sent twice.
+
+        Only the attempt that still holds the claim may pass: if this worker's heartbeat
+        went stale and another took the job over, this one gives up its send.
         """
-        self._set(maybe_sent_at=now())
+        marked = self._set(Outbox.maybe_sent_at.is_(None), maybe_sent_at=now())
+        if not marked:
+            raise RuntimeError(f"job {self.outbox_id} was taken over by another worker")
 
     def clear_maybe_sent(self) -> None:
         """The server refused the data: nothing was delivered, an ordinary retry is safe."""
         self._set(maybe_sent_at=None)
 
-    def _set(self, **values) -> None:
+    def _set(self, *conditions, **values) -> int:
         with self.engine.begin() as conn:
-            conn.execute(update(Outbox).where(Outbox.id == self.outbox_id).values(**values))
+            return conn.execute(
+                update(Outbox)
+                .where(Outbox.id == self.outbox_id, Outbox.claimed_by == self.token, *conditions)
+                .values(**values)
+            ).rowcount
 
 
 _RUN: ContextVar[JobRun | None] = ContextVar("consult_job_run", default=None)

@@ -92,9 +92,7 @@ def test_a_mail_whose_answer_was_lost_is_held_and_never_sent_twice(app, sink):
     assert pending.id == row.id and pending.state == "maybe-sent"
 
 
-def test_a_send_that_cannot_record_its_point_of_no_return_delivers_nothing(
-    app, sink, monkeypatch
-):
+def test_a_send_that_cannot_record_its_point_of_no_return_delivers_nothing(app, sink, monkeypatch):
     def database_gone(self):
         raise OperationalError("UPDATE job_outbox", {}, Exception("server closed the connection"))
 
@@ -126,9 +124,7 @@ def test_a_claim_whose_heartbeat_stopped_is_taken_over_after_stale_after(app):
     assert row.done_at is not None and row.attempts == 2
 
 
-def test_the_relay_redispatches_a_job_that_redis_lost_but_not_one_it_still_holds(
-    app, redis_url
-):
+def test_the_relay_redispatches_a_job_that_redis_lost_but_not_one_it_still_holds(app, redis_url):
     row = send_mail("lost@example.org")
     assert row.dispatched_at is not None
     queue = "rq:queue:consult-test"
@@ -244,3 +240,24 @@ def test_retry_sends_a_held_mail_again_with_the_same_message_id(app, sink):
     first, second = (email.message_from_bytes(m, policy=policy.default) for m in sink.messages)
     assert first["Message-ID"] == second["Message-ID"]
     assert db.session.scalar(select(AuditEntry)).action == "jobs.retry"
+
+
+def test_an_attempt_whose_claim_was_taken_over_does_not_send(app, sink, monkeypatch):
+    """A worker that lost its claim (its heartbeat went stale, another took over) must not
+    pass the point of no return as well: only one attempt can mark the mail maybe-sent."""
+    real_mark = JobRun.mark_maybe_sent
+
+    def taken_over_just_before(self):
+        db.session.execute(
+            Outbox.__table__.update()
+            .where(Outbox.id == self.outbox_id)
+            .values(claimed_by="another:2:worker")
+        )
+        db.session.commit()
+        real_mark(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(JobRun, "mark_maybe_sent", taken_over_just_before)
+        row = send_mail()
+    assert sink.messages == []
+    assert row.maybe_sent_at is None and row.done_at is None
