@@ -80,6 +80,8 @@ def _pending_table(rows) -> None:
 
 
 def _parse_time(value: str) -> datetime:
+    # Also as pg_restore --list prints it: "2026-12-03 02:00:00 UTC".
+    value = value.strip().removesuffix(" UTC")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:

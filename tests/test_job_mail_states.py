@@ -210,6 +210,20 @@ def test_mark_done_all_before_a_time_with_yes(app):
     assert cutoff in db.session.scalar(select(AuditEntry)).details["reason"]
 
 
+def test_mark_done_all_before_accepts_the_time_as_pg_restore_prints_it(app):
+    old, new = pending_rows(2)
+    old.created_at = now() - timedelta(hours=3)
+    db.session.commit()
+    dumped = f"{now() - timedelta(hours=1):%Y-%m-%d %H:%M:%S} UTC"
+    result = app.test_cli_runner().invoke(
+        args=["jobs", "mark-done", "--all-before", dumped], input="y\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Mark these 1 job(s) done?" in result.output
+    db.session.expire_all()
+    assert old.done_at is not None and new.done_at is None
+
+
 @pytest.mark.parametrize(
     "args",
     [
