@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import JSON, String, Text, delete, event, or_, select, update
+from sqlalchemy import JSON, String, Text, delete, event, func, or_, select, update
 from sqlalchemy import inspect as orm_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -242,7 +242,11 @@ def _claimable(t: datetime):
         Outbox.done_at.is_(None),
         Outbox.attempts < MAX_ATTEMPTS,
         Outbox.maybe_sent_at.is_(None),
-        or_(Outbox.started_at.is_(None), Outbox.heartbeat_at < t - STALE_AFTER),
+        # A claim made by a worker of the previous release has no heartbeat: its start counts.
+        or_(
+            Outbox.started_at.is_(None),
+            func.coalesce(Outbox.heartbeat_at, Outbox.started_at) < t - STALE_AFTER,
+        ),
         or_(Outbox.retry_at.is_(None), Outbox.retry_at <= t),
     )
 
@@ -413,7 +417,7 @@ def job_state(row: Outbox, t: datetime) -> str:
         return "done"
     if row.maybe_sent_at is not None:
         return "maybe-sent"  # held: may have been delivered, never resent on its own
-    if row.started_at is not None and row.heartbeat_at and row.heartbeat_at >= t - STALE_AFTER:
+    if row.started_at is not None and (row.heartbeat_at or row.started_at) >= t - STALE_AFTER:
         return "running"
     if row.attempts >= MAX_ATTEMPTS:
         return "given-up"
