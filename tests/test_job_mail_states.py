@@ -275,3 +275,15 @@ def test_an_attempt_whose_claim_was_taken_over_does_not_send(app, sink, monkeypa
         row = send_mail()
     assert sink.messages == []
     assert row.maybe_sent_at is None and row.done_at is None
+
+
+def test_a_claim_without_a_heartbeat_goes_stale_from_its_start(app):
+    """A claim made by a worker of the previous release (no heartbeat column yet)."""
+    (row,) = pending_rows(1)
+    row.started_at, row.attempts = now(), 1
+    db.session.commit()
+    assert jobs.relay_pending() == 0
+    with travel(jobs.STALE_AFTER + timedelta(seconds=1)):
+        assert jobs.relay_pending() == 1
+    db.session.refresh(row)
+    assert row.done_at is not None and row.attempts == 2
