@@ -4,6 +4,7 @@
 import logging
 import sys
 import threading
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -77,6 +78,109 @@ def relay_command() -> None:
     from .jobs import relay_pending
 
     click.echo(f"{relay_pending()} job(s) handed over.")
+
+
+def _pending_table(rows) -> None:
+    click.echo(
+        f"{'id':>7}  {'job':<26} {'created (UTC)':<17} {'attempts':>8}  {'state':<10} last error"
+    )
+    for row in rows:
+        error = (row.last_error or "").splitlines()[0][:60] if row.last_error else ""
+        click.echo(
+            f"{row.id:>7}  {row.job:<26} {row.created_at:%Y-%m-%d %H:%M} "
+            f"{row.attempts:>8}  {row.state:<10} {error}"
+        )
+
+
+def _parse_time(value: str) -> datetime:
+    # Also as pg_restore --list prints it: "2026-12-03 02:00:00 UTC".
+    value = value.strip().removesuffix(" UTC")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(
+            "expected an ISO 8601 time such as 2026-12-01T18:30 (UTC) or 2026-12-01T19:30+01:00"
+        ) from error
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _select_pending(ids: tuple[int, ...], before: str | None):
+    """The pending jobs named by ids or --all-before; refuses unknown ids (changing nothing)."""
+    from .jobs import list_pending_jobs
+
+    if bool(ids) == bool(before):
+        raise click.UsageError("Give job ids or --all-before, not both and not neither.")
+    if before:
+        return list_pending_jobs(before=_parse_time(before))
+    rows = list_pending_jobs(ids=list(ids))
+    missing = sorted(set(ids) - {row.id for row in rows})
+    if missing:
+        raise click.ClickException(
+            "No pending job with id " + ", ".join(map(str, missing)) + " (see `jobs pending`)."
+        )
+    return rows
+
+
+@jobs_cli.command("pending")
+def pending_command() -> None:
+    """List the jobs that are not done: id, job, created, attempts, state, last error.
+
+    States: waiting (not yet handed to Redis), queued, running, retrying (failed, runs again
+    later), given-up (too many failures), maybe-sent (a mail that may have been delivered
+    while its answer was lost: held, never resent on its own).
+    """
+    from .jobs import list_pending_jobs
+
+    rows = list_pending_jobs()
+    if not rows:
+        click.echo("No pending jobs.")
+        return
+    _pending_table(rows)
+    click.echo(f"{len(rows)} pending job(s).")
+
+
+@jobs_cli.command("mark-done")
+@click.argument("ids", nargs=-1, type=int)
+@click.option(
+    "--all-before",
+    "before",
+    metavar="TIME",
+    help="Every pending job created before TIME (ISO 8601; UTC unless it has an offset).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def mark_done_command(ids: tuple[int, ...], before: str | None, yes: bool) -> None:
+    """Mark pending jobs done without running them (audited), e.g. after restoring a backup."""
+    from .jobs import mark_jobs_done
+
+    rows = _select_pending(ids, before)
+    if not rows:
+        click.echo("No pending job matches; nothing changed.")
+        return
+    _pending_table(rows)
+    if not yes:
+        click.confirm(f"Mark these {len(rows)} job(s) done? They will not run.", abort=True)
+    reason = (
+        f"marked done from the command line (--all-before {before})"
+        if before
+        else "marked done from the command line"
+    )
+    count = mark_jobs_done([row.id for row in rows], reason)
+    click.echo(f"{count} job(s) marked done.")
+
+
+@jobs_cli.command("retry")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def retry_command(ids: tuple[int, ...], yes: bool) -> None:
+    """Run pending jobs again from the start (audited): a maybe-sent mail that did not arrive
+    goes out again, with the same Message-ID; a job that gave up gets new attempts."""
+    from .jobs import retry_jobs
+
+    rows = _select_pending(ids, None)
+    _pending_table(rows)
+    if not yes:
+        click.confirm(f"Run these {len(rows)} job(s) again?", abort=True)
+    click.echo(f"{retry_jobs([row.id for row in rows])} job(s) handed over again.")
 
 
 @votes_cli.command("check")

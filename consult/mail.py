@@ -3,9 +3,12 @@
 Mail is only ever sent from the ``send_email`` job; services enqueue it after their commit.
 """
 
+import logging
 import os
+import re
 import smtplib
 import uuid
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -13,6 +16,9 @@ from flask import current_app, render_template
 
 from .clock import now
 from .i18n import _l, force_locale
+from .jobs import current_run
+
+log = logging.getLogger(__name__)
 
 SUBJECTS = {
     "verify_email": _l("Please confirm your e-mail address"),
@@ -45,7 +51,11 @@ def send_templated(to: str, template: str, locale: str, context: dict) -> None:
     message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = to
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="consult.local")
+    run = current_run()
+    # Stable per outbox row: a mail that staff send again carries the same Message-ID.
+    message["Message-ID"] = (
+        run.message_id("consult.local") if run else make_msgid(domain="consult.local")
+    )
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
@@ -58,20 +68,96 @@ def send_templated(to: str, template: str, locale: str, context: dict) -> None:
 
 
 def deliver(message: EmailMessage) -> None:
-    """SMTP when configured; otherwise one .eml file per message under MAIL_DIR."""
+    """SMTP when configured; otherwise one .eml file per message under MAIL_DIR.
+
+    Inside a job, the point of no return (the end of the SMTP data, the file's rename) is
+    recorded on the outbox row just before it is passed; see ``JobRun.mark_maybe_sent``.
+    """
     cfg = current_app.config
+    run = current_run()
     if not cfg.get("MAIL_SERVER"):
         os.makedirs(cfg["MAIL_DIR"], exist_ok=True)
         name = f"{now():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
         path = os.path.join(cfg["MAIL_DIR"], name)
         with open(path + ".part", "wb") as fh:
             fh.write(bytes(message))
+        try:
+            if run:
+                run.mark_maybe_sent()
+        except Exception:
+            os.remove(path + ".part")
+            raise
         os.replace(path + ".part", path)  # readers never see half a mail
         return
-    smtp_class = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
+    smtp_class = CheckpointSMTP_SSL if cfg["MAIL_USE_SSL"] else CheckpointSMTP
     with smtp_class(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:
         if cfg["MAIL_USE_TLS"] and not cfg["MAIL_USE_SSL"]:
             smtp.starttls()
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
-        smtp.send_message(message)
+        if run is None:
+            smtp.send_message(message)
+            return
+        smtp.before_end_of_data = run.mark_maybe_sent
+        try:
+            smtp.send_message(message)
+        except smtplib.SMTPDataError:
+            if smtp.data_ended:
+                # The server answered the end of data with a refusal: nothing was delivered.
+                run.clear_maybe_sent()
+            raise
+        except Exception:
+            if smtp.data_ended:
+                log.error(
+                    "mail of job %s may have been delivered, the server's answer was lost; "
+                    "it is held, see `flask jobs pending`",
+                    run.outbox_id,
+                )
+            raise
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class _Checkpoint:
+    """smtplib's DATA with a hook just before the final ".": the SMTP point of no return.
+
+    A server delivers a message only once its data has ended, so a send that stops
+    earlier (a refusal, a dropped connection, a dead worker) surely delivered nothing.
+    When the hook fails (the database is away), the connection is dropped instead of
+    ending the data, and the server discards the message.
+    """
+
+    before_end_of_data: Callable[[], None] | None = None
+    data_ended = False
+
+    def data(self, msg):  # same protocol as smtplib.SMTP.data, plus the hook
+        self.putcmd("data")
+        code, repl = self.getreply()
+        if self.debuglevel > 0:
+            self._print_debug("data:", (code, repl))
+        if code != 354:
+            raise smtplib.SMTPDataError(code, repl)
+        if isinstance(msg, str):
+            msg = smtplib._fix_eols(msg).encode("ascii")
+        body = _LEADING_DOT.sub(b"..", msg)
+        if body[-2:] != smtplib.bCRLF:
+            body += smtplib.bCRLF
+        self.send(body)
+        if self.before_end_of_data is not None:
+            try:
+                self.before_end_of_data()
+            except Exception:
+                self.close()
+                raise
+        self.data_ended = True
+        self.send(b"." + smtplib.bCRLF)
+        return self.getreply()
+
+
+class CheckpointSMTP(_Checkpoint, smtplib.SMTP):
+    pass
+
+
+class CheckpointSMTP_SSL(_Checkpoint, smtplib.SMTP_SSL):  # noqa: N801 (smtplib's name)
+    pass

@@ -67,15 +67,23 @@ def test_running_a_job_twice_does_it_once(app):
     assert CALLS == [3]
 
 
-def test_failed_job_stays_pending_with_its_error_and_is_retried(app):
+def test_failed_job_stays_pending_with_its_error_and_is_retried_after_a_backoff(app):
     jobs.enqueue(always_fails, 4)
     db.session.commit()
     row = db.session.scalar(select(Outbox))
     assert row.done_at is None and "boom 4" in row.last_error and row.started_at is None
-    with pytest.raises(RuntimeError):
-        jobs.run_outbox(row.id)
+    assert row.retry_at is not None and row.claimed_by is None
+    # Not before its retry time, not even when asked directly or by the relay...
+    assert jobs.run_outbox(row.id) == "skipped"
+    with travel(timedelta(seconds=6)):
+        assert jobs.relay_pending() == 0
+    # ...and then by the relay (inline here, as without Redis).
+    with travel(jobs.BACKOFF[0] + timedelta(seconds=1)):
+        assert jobs.relay_pending() == 1
     db.session.refresh(row)
     assert row.attempts == 2
+    # The second failure waits longer than the first.
+    assert row.retry_at - row.created_at > jobs.BACKOFF[1]
 
 
 def test_unknown_or_unserialisable_job_is_refused_in_the_caller(app):

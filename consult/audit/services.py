@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "announcement.save": _l("Results announcement saved"),
     "announcement.publish": _l("Results announcement published with an embargo"),
     "announcement.withdraw": _l("Results announcement withdrawn before its embargo"),
+    "jobs.mark_done": _l("Pending jobs marked done from the command line"),
+    "jobs.retry": _l("Pending jobs run again from the command line"),
 }
 
 PAGE_SIZE = 50
