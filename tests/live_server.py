@@ -102,9 +102,7 @@ class Browser:
             all_headers = {"Accept-Language": self.language, **(headers or {})}
             if self.cookies:
                 all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-            connection.request(
-                method, path, body=body, headers=all_headers, encode_chunked=chunked
-            )
+            connection.request(method, path, body=body, headers=all_headers, encode_chunked=chunked)
             response = connection.getresponse()
             text = response.read().decode("utf-8", errors="replace")
             for header, value in response.getheaders():

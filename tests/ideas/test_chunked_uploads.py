@@ -65,9 +65,7 @@ def new_idea_url(world) -> str:
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])
-def test_a_chunked_photo_over_the_limit_is_413_and_stores_nothing(
-    client, world, login, locale
-):
+def test_a_chunked_photo_over_the_limit_is_413_and_stores_nothing(client, world, login, locale):
     author = world.author if locale == "de" else world.english
     login(author)
     body, content_type = idea_with_photo(client, world, b"\xff\xd8\xff" + b"\0" * LIMIT)
@@ -97,9 +95,7 @@ def login_body(token: str, email: str, password: str, size: int | None = None) -
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])
-def test_a_chunked_login_over_the_limit_is_413_and_counts_no_attempt(
-    client, make_user, locale
-):
+def test_a_chunked_login_over_the_limit_is_413_and_counts_no_attempt(client, make_user, locale):
     """Before, the body was cut at the limit and the cut form was processed: a wrong
     password (a failed attempt counted against the account), or "form expired"."""
     user = make_user()
