@@ -60,13 +60,16 @@ babel = Babel()
 def get_redis() -> Redis | None:
     """The shared Redis client, or None when no REDIS_URL is configured.
 
-    Short timeouts: a request must not hang when Redis is down; callers fall back.
+    Short timeouts: a request must not hang when Redis is down or hung; callers fall back
+    and, in requests, stop asking it after one failure (consult.redis_breaker). A second
+    is a thousand times what the commands consult sends take. (RQ's worker lengthens the
+    read timeout of its own process for its blocking wait.)
     """
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
     client = current_app.extensions.get("consult_redis")
     if client is None:
-        client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         current_app.extensions["consult_redis"] = client
     return client
