@@ -6,6 +6,7 @@ import pytest
 from conftest import _config, free_port
 from flask import Blueprint
 from flask_babel import force_locale, gettext
+from live_server import Browser, gunicorn
 
 from consult import create_app
 from consult.i18n import LANG_COOKIE
@@ -100,3 +101,16 @@ def test_the_person_stays_signed_in_for_when_the_database_is_back(
     back.set_cookie(COOKIE, cookie.value if cookie else signed_in_cookie)
     page = back.get("/account/profile")
     assert page.status_code == 200
+
+
+def test_gunicorn_shows_consults_page_not_a_bare_internal_server_error(app, signed_in_cookie):
+    closed = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
+    with gunicorn(app, SQLALCHEMY_DATABASE_URI=closed) as port:
+        for locale in ("de", "en"):
+            browser = Browser(port, language=locale)
+            browser.cookies[COOKIE] = signed_in_cookie
+            status, headers, body = browser.request("GET", "/")
+            assert status == 503 and headers["Retry-After"] == "30"
+            assert f'<html lang="{locale}">' in body and '<header class="site-header">' in body
+            assert f"<h1>{says(locale, 'This service is briefly unavailable')}</h1>" in body
+            assert "Internal Server Error" not in body and "Traceback" not in body
