@@ -1,10 +1,19 @@
 """Friendly error pages in the visitor's language, for every HTTP error we answer with."""
 
-from flask import Flask, render_template, request
+import contextlib
+
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .extensions import db, login_manager
 from .i18n import _, _l
+
+# The database cannot be reached or did not answer (connection refused or lost, pool
+# exhausted, lock or statement timeout): a 503, the request may succeed in a moment.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
 
 TITLES = {
     400: _l("The request could not be processed"),
@@ -12,9 +21,11 @@ TITLES = {
     403: _l("Access denied"),
     404: _l("Page not found"),
     405: _l("This action is not allowed here"),
+    411: _l("The upload could not be read"),
     413: _l("The upload is too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong on our side"),
+    503: _l("This service is briefly unavailable"),
 }
 
 EXPLANATIONS = {
@@ -23,21 +34,53 @@ EXPLANATIONS = {
     403: _l("You do not have permission to see this page."),
     404: _l("The page you are looking for does not exist or is no longer available."),
     405: _l("Please use the buttons and links on our pages."),
+    411: _l("Please send the data with its length (Content-Length)."),
     413: _l("The data you sent is larger than we accept. Please send a smaller file."),
     429: _l("Please wait a moment and try again."),
     500: _l("We have been notified. Please try again later."),
+    503: _l("Please try again in a minute. If you sent a form, please send it again then."),
 }
 
 
 def render_error(code: int, message: str | None = None, headers: dict | None = None):
-    """Render the error page; ``message`` is a specific, already-translated explanation."""
-    body = render_template(
-        "errors/error.html",
-        code=code,
-        title=TITLES.get(code, TITLES[400]),
-        message=message or EXPLANATIONS.get(code, EXPLANATIONS[400]),
-    )
-    return body, code, headers or {}
+    """Render the error page; ``message`` is a specific, already-translated explanation.
+
+    It renders without the database too: when loading the signed-in user (for the menu
+    and their language) fails, the page is drawn as for a visitor, in the language of the
+    cookie or the browser.
+    """
+    headers = dict(headers or {})
+
+    def page() -> str:
+        return render_template(
+            "errors/error.html",
+            code=code,
+            title=TITLES.get(code, TITLES[400]),
+            message=message or EXPLANATIONS.get(code, EXPLANATIONS[400]),
+        )
+
+    try:
+        body = page()
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("error page %s drawn without the database: %s", code, exc)
+        _draw_without_database()
+        body = page()
+    if g.get("consult_without_database"):
+        headers["Cache-Control"] = "no-store"
+    return body, code, headers
+
+
+def _draw_without_database() -> None:
+    """From here on the request neither asks the database nor shows who is signed in.
+
+    The signed-in user is replaced by an anonymous one for this request only (Flask-Login
+    keeps it in ``g._login_user``); the session cookie is untouched, so the person is still
+    signed in once the database is back.
+    """
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()
+    g.consult_without_database = True
 
 
 def _handle_http_error(error: HTTPException):
@@ -64,16 +107,23 @@ def _handle_csrf_error(error: CSRFError):
 def _handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _handle_http_error(error)
-    from flask import current_app
-
     current_app.logger.exception("unhandled error", exc_info=error)
     return render_error(500)
+
+
+def _handle_database_unavailable(error: Exception):
+    current_app.logger.error("database unavailable: %s", error)
+    # Do not wait for it again while drawing the page.
+    _draw_without_database()
+    return render_error(503, headers={"Retry-After": "30"})
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(InternalServerError, _handle_unexpected)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)
 
 

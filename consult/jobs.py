@@ -39,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .clock import now
 from .dbtypes import UTCDateTime
 from .extensions import db, get_redis
+from .redis_breaker import redis_available, redis_failed, redis_worked
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +129,20 @@ def dispatch(ids: list[int]) -> None:
                 except Exception:
                     log.exception("inline job %s failed; it stays pending", outbox_id)
         return
+    # A request does not wait for a Redis that just failed (consult.redis_breaker): the
+    # rows stay pending and relay_pending() hands them over once Redis answers again.
+    if not redis_available():
+        log.info("Redis unavailable, %d job(s) wait in the outbox", len(ids))
+        return
     try:
         queue = _queue(redis)
         for outbox_id in ids:
             _enqueue_rq(queue, outbox_id)
     except Exception as exc:  # redis.exceptions.ConnectionError and timeouts
         log.warning("Redis unavailable, %d job(s) wait in the outbox: %s", len(ids), exc)
+        redis_failed(exc)
         return
+    redis_worked()
     with db.engine.begin() as conn:
         conn.execute(update(Outbox).where(Outbox.id.in_(ids)).values(dispatched_at=now()))
 

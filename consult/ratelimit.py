@@ -1,11 +1,13 @@
 """Fixed-window rate limits shared by all processes: in Redis, or in the database without it.
 
-Used for login throttling now and for voting abuse limits later. When Redis is configured
-but down, the database takes over so that requests keep working.
+Used for login throttling, voting and idea abuse limits. When Redis is configured but
+down or hung, the database takes over so that requests keep working; after one failure
+the request (and for a while the process) no longer waits for Redis at all (see
+consult.redis_breaker). Counts made in the database during an outage are not carried over
+to Redis afterwards: a limit may let through up to twice its count around an outage.
 """
 
 import hashlib
-import logging
 from datetime import datetime, timedelta
 
 from flask import request
@@ -16,10 +18,8 @@ from werkzeug.exceptions import TooManyRequests
 
 from .clock import now
 from .dbtypes import UTCDateTime
-from .extensions import db, get_redis
-
-log = logging.getLogger(__name__)
-
+from .extensions import db
+from .redis_breaker import redis_failed, redis_worked, usable_redis
 
 KEY_LENGTH = 200
 
@@ -52,15 +52,16 @@ def client_address() -> str:
 
 def retry_after(key: str, limit: int, window: int) -> int | None:
     """Seconds until ``key`` may act again, or None when it is under ``limit``."""
-    redis = get_redis()
+    redis = usable_redis()
     if redis is not None:
         try:
             count = int(redis.get(f"rl:{key}") or 0)
-            if count < limit:
-                return None
-            return max(1, int(redis.ttl(f"rl:{key}")))
+            ttl = int(redis.ttl(f"rl:{key}")) if count >= limit else 0
         except Exception as exc:
-            log.warning("rate limit via Redis failed, using the database: %s", exc)
+            redis_failed(exc)
+        else:
+            redis_worked()
+            return None if count < limit else max(1, ttl)
     row = db.session.get(RateLimitCounter, _db_key(key))
     if row is None or row.count < limit:
         return None
@@ -70,16 +71,18 @@ def retry_after(key: str, limit: int, window: int) -> int | None:
 
 def hit(key: str, window: int) -> None:
     """Count one event for ``key`` in the current window (commits on the database path)."""
-    redis = get_redis()
+    redis = usable_redis()
     if redis is not None:
         try:
             pipe = redis.pipeline()
             pipe.incr(f"rl:{key}")
             pipe.expire(f"rl:{key}", window, nx=True)
             pipe.execute()
-            return
         except Exception as exc:
-            log.warning("rate limit via Redis failed, using the database: %s", exc)
+            redis_failed(exc)
+        else:
+            redis_worked()
+            return
     # One upsert, so that concurrent first events for a key cannot collide.
     t = now()
     started = literal(t, UTCDateTime)
@@ -105,7 +108,7 @@ def count_and_check(limits: list[tuple[str, int, int]]) -> int | None:
     The same as ``retry_after`` and ``hit`` per key, but with Redis in two round trips
     for all keys instead of two per key: this runs on every vote.
     """
-    redis = get_redis()
+    redis = usable_redis()
     if redis is not None:
         try:
             read = redis.pipeline(transaction=False)
@@ -118,16 +121,18 @@ def count_and_check(limits: list[tuple[str, int, int]]) -> int | None:
                 for i, (_key, limit, _window) in enumerate(limits)
                 if int(values[2 * i] or 0) >= limit
             ]
-            if waits:
-                return max(waits)
-            write = redis.pipeline()
-            for key, _limit, window in limits:
-                write.incr(f"rl:{key}")
-                write.expire(f"rl:{key}", window, nx=True)
-            write.execute()
-            return None
+            if not waits:
+                write = redis.pipeline()
+                for key, _limit, window in limits:
+                    write.incr(f"rl:{key}")
+                    write.expire(f"rl:{key}", window, nx=True)
+                write.execute()
         except Exception as exc:
-            log.warning("rate limit via Redis failed, using the database: %s", exc)
+            # From here on (retry_after and hit below) nothing waits for Redis again.
+            redis_failed(exc)
+        else:
+            redis_worked()
+            return max(waits) if waits else None
     waits = [w for key, limit, window in limits if (w := retry_after(key, limit, window))]
     if waits:
         return max(waits)
@@ -138,12 +143,14 @@ def count_and_check(limits: list[tuple[str, int, int]]) -> int | None:
 
 def reset(key: str) -> None:
     """Forget the events of ``key`` (after a successful login)."""
-    redis = get_redis()
+    redis = usable_redis()
     if redis is not None:
         try:
             redis.delete(f"rl:{key}")
         except Exception as exc:
-            log.warning("rate limit reset via Redis failed: %s", exc)
+            redis_failed(exc)
+        else:
+            redis_worked()
     db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == _db_key(key)))
     db.session.commit()
 

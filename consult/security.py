@@ -3,9 +3,13 @@
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, abort, request
+from flask import Request as FlaskRequest
 from flask_login import current_user
+from werkzeug.exceptions import LengthRequired, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from .i18n import _
 
@@ -95,6 +99,51 @@ def _set_security_headers(response):
     return response
 
 
+class _StreamedBodyLimit(LimitedStream):
+    """A body of unknown length (chunked) cut at MAX_CONTENT_LENGTH: more is a 413.
+
+    Werkzeug's own limit only raises on a read *after* the limit, and reading a
+    URL-encoded form stops exactly at it, so a longer body was silently cut off: the
+    form then lacked its CSRF token (a 400 "form expired") or, worse, a field was
+    shortened. One byte read past the limit tells a body that ends there from a longer one.
+    """
+
+    _ended = False
+
+    def readinto(self, b):
+        size = super().readinto(b)
+        if self.is_exhausted:
+            self._refuse_more()
+        return size
+
+    def on_exhausted(self) -> None:
+        self._refuse_more()
+
+    def _refuse_more(self) -> None:
+        if not self._ended:
+            if self._stream.read(1):
+                raise RequestEntityTooLarge()
+            self._ended = True
+
+
+class Request(FlaskRequest):
+    """Flask's request, with MAX_CONTENT_LENGTH enforced on chunked bodies too."""
+
+    @cached_property
+    def stream(self):
+        environ = self.environ
+        limit = self.max_content_length
+        if get_content_length(environ) is None and limit is not None and not self.shallow:
+            if "wsgi.input_terminated" in environ:
+                return _StreamedBodyLimit(environ["wsgi.input"], limit, is_max=True)
+            if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+                # A server that does not end a chunked body for us (gunicorn and
+                # Werkzeug's server do): reading it could hang, and an empty form would
+                # be answered as "form expired". Ask for a length instead.
+                raise LengthRequired()
+        return get_input_stream(environ, max_content_length=limit)
+
+
 class DatabaseInt(IntegerConverter):
     """``<int:…>`` in every route: only ids a database column can hold, else 404.
 
@@ -107,6 +156,7 @@ class DatabaseInt(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = Request
     app.url_map.converters["int"] = DatabaseInt
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])

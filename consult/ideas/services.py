@@ -36,7 +36,16 @@ from ..media.models import Image
 from ..media.services import discard_image, store_image
 from ..text import checked_text, clean_line, clean_text, has_invisible_characters, render_markdown
 from ..urls import external_url
-from .models import BODY_MAX, COMMENT_MAX, TITLE_MAX, Comment, Idea, IdeaFollower, Report
+from .models import (
+    BODY_MAX,
+    COMMENT_MAX,
+    SEARCH_DOCUMENT,
+    TITLE_MAX,
+    Comment,
+    Idea,
+    IdeaFollower,
+    Report,
+)
 
 PAGE_SIZE = 20
 SORTS = ("newest", "votes", "random")
@@ -549,17 +558,6 @@ def search_terms(query: str) -> list[str]:
 
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-# The same expression is indexed (GIN) by the migration, so PostgreSQL can use the index:
-# literals instead of bound parameters keep the expression identical.
-_SEARCH_CONFIG = case(
-    (Idea.language == literal_column("'en'"), literal_column("'english'::regconfig")),
-    else_=literal_column("'german'::regconfig"),
-)
-SEARCH_DOCUMENT = func.to_tsvector(
-    _SEARCH_CONFIG, Idea.title.concat(literal_column("' '")).concat(Idea.body)
-)
 
 
 def _search_clause(query: str):
