@@ -67,7 +67,7 @@ class _Names:
     challenges: dict[int, Challenge] = field(default_factory=dict)
     ideas: dict[int, tuple[int, str]] = field(default_factory=dict)  # id -> (id, title)
     comment_ideas: dict[int, int] = field(default_factory=dict)
-    report_ideas: dict[int, int] = field(default_factory=dict)
+    report_ideas: dict[int, tuple[int, bool]] = field(default_factory=dict)  # (idea, comment?)
     projects: dict[int, LabProject] = field(default_factory=dict)
 
     def user(self, user_id) -> Markup:
@@ -161,7 +161,7 @@ def _date(value) -> str:
 
 def _datetime(value) -> str:
     try:
-        return format_local(datetime.fromisoformat(value), "medium") if value else ""
+        return format_local(datetime.fromisoformat(value), "short") if value else ""
     except (TypeError, ValueError):
         return ""
 
@@ -297,15 +297,21 @@ def _comment_hide(n, e, d):
 
 @sentence("report.resolve", _l("Report closed"))
 def _report_resolve(n, e, d):
-    if d.get("outcome") == "hidden":
+    idea_id, about_comment = n.report_ideas.get(e.object_id, (None, False))
+    hidden = d.get("outcome") == "hidden"
+    if about_comment and hidden:
         text = _(
-            "%(actor)s closed a report about the idea %(idea)s or one of its comments: the content was hidden."
+            "%(actor)s closed a report about a comment on the idea %(idea)s: the comment was hidden."
         )
+    elif about_comment:
+        text = _(
+            "%(actor)s closed a report about a comment on the idea %(idea)s: the comment stays visible."
+        )
+    elif hidden:
+        text = _("%(actor)s closed a report about the idea %(idea)s: the idea was hidden.")
     else:
-        text = _(
-            "%(actor)s closed a report about the idea %(idea)s or one of its comments: the content stays visible."
-        )
-    return _say(text, actor=n.actor(e), idea=n.idea(n.report_ideas.get(e.object_id)))
+        text = _("%(actor)s closed a report about the idea %(idea)s: the idea stays visible.")
+    return _say(text, actor=n.actor(e), idea=n.idea(idea_id))
 
 
 @sentence("votes.paper_entry", _l("Paper votes entered"))
@@ -606,10 +612,13 @@ def _load_names(entries: list[AuditEntry]) -> _Names:
         )
         idea_ids |= set(names.comment_ideas.values())
     if ids := by_type.get("report"):
-        names.report_ideas = dict(
-            db.session.execute(select(Report.id, Report.idea_id).where(Report.id.in_(ids))).all()
-        )
-        idea_ids |= set(names.report_ideas.values())
+        names.report_ideas = {
+            row.id: (row.idea_id, row.comment_id is not None)
+            for row in db.session.execute(
+                select(Report.id, Report.idea_id, Report.comment_id).where(Report.id.in_(ids))
+            )
+        }
+        idea_ids |= {idea_id for idea_id, _comment in names.report_ideas.values()}
     idea_ids |= by_type.get("idea", set())
     challenge_ids |= by_type.get("challenge", set())
     if idea_ids:
