@@ -2,9 +2,9 @@
 
 ``EXPORTED`` and ``LEFT_OUT`` name every column in the schema that points at a person:
 under which key of the download that person finds its rows, or why the column is
-deliberately left out. ``tests/accounts/test_account_data_export.py`` walks the models and fails
-when a new column that points at a person is in neither, so a new feature cannot forget
-the download.
+deliberately left out. ``tests/accounts/test_account_data_export.py`` walks the models
+and fails when a new column that points at a person is in neither, so a new feature
+cannot forget the download.
 
 The parts of features that register no exporter of their own (votes, ballots, images,
 jury seats, role grants, the audit log) are read here; features import each other's

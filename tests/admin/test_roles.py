@@ -295,7 +295,7 @@ def test_the_confirmation_speaks_english_and_explains_the_citizen_role(client, m
     assert response.status_code == 200 and '<html lang="en">' in response.get_data(as_text=True)
     assert shows(
         response,
-        "Their ideas, comments and votes stay. They will be told that their account may not take part and whom to ask.",
+        "Their ideas, comments and votes stay. Their pages will say that the account may not take part and whom to ask.",
         "en",
     )
 
