@@ -45,9 +45,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     jobs.init_app(app)
     cli.init_app(app)
-    from .permissions import ROLE_LABELS
+    from .permissions import ROLE_LABELS, participation_refusal
 
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    app.jinja_env.globals["participation_refusal"] = participation_refusal
 
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp

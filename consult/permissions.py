@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from .i18n import _, _l
@@ -16,6 +16,16 @@ ROLE_LABELS = {
 }
 
 
+# What a role lets its holder do, completing "… will no longer be able to …".
+ROLE_ABILITIES = {
+    "citizen": _l("submit ideas, comment, vote or ask for the results by mail"),
+    "moderator": _l("publish or hide ideas and comments or work the report queue"),
+    "juror": _l("score ideas as a juror"),
+    "staff": _l("manage challenges, juries, lab projects and roles or read the audit log"),
+    "press": _l("prepare or publish results announcements"),
+}
+
+
 def user_has_role(user, role: str) -> bool:
     return bool(user and user.is_authenticated and user.has_role(role))
 
@@ -26,15 +36,29 @@ def check_role(*roles: str) -> None:
         abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
     if any(user_has_role(current_user, role) for role in roles):
         return
-    if "citizen" in roles and not current_user.is_verified:
-        abort(
-            403,
-            description=_(
-                "Please confirm your e-mail address first: open the link we sent you. "
-                "You can request a new link on your profile page."
-            ),
-        )
+    if "citizen" in roles:
+        abort(403, description=participation_refusal(current_user))
     abort(403)
+
+
+def participation_refusal(user) -> str | None:
+    """Why a logged-in ``user`` may not take part (submit, comment, vote), or None if they may.
+
+    The true reason: an unconfirmed address can be fixed by the person; a missing citizen
+    role (taken away by staff, or never given) only by the city, so say whom to ask.
+    """
+    if user_has_role(user, "citizen"):
+        return None
+    if not user.is_verified:
+        return _(
+            "Please confirm your e-mail address first: open the link we sent you. "
+            "You can request a new link on your profile page."
+        )
+    return _(
+        "Your account may not take part at the moment: it does not have the citizen role. "
+        "If you think this is a mistake, please write to %(email)s.",
+        email=current_app.config["CONTACT_EMAIL"],
+    )
 
 
 def role_required(*roles: str):

@@ -14,6 +14,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..i18n import SUPPORTED_LOCALES, _
 from ..urls import external_url
+from . import personal_data
 from .models import ROLES, RoleGrant, User
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 from .tokens import consume_token, make_token, read_token
@@ -23,7 +24,8 @@ PSEUDONYM_MIN, PSEUDONYM_MAX = 3, 40
 _PSEUDONYM_PUNCTUATION = set(" .-_'")
 
 # Other features register functions here that add their part to a data export or
-# anonymise their part on deletion, so accounts never imports them.
+# anonymise their part on deletion, so accounts never imports their services. Which
+# column of the schema is in the export (or why not) is listed in personal_data.py.
 DATA_EXPORTERS: list = []
 DELETION_HOOKS: list = []
 
@@ -427,7 +429,7 @@ def export_user_data(user: User) -> dict:
             "mails_about_new_comments": user.notify_comments,
         },
     }
-    for exporter in DATA_EXPORTERS:
+    for exporter in (*personal_data.OWN_EXPORTERS, *DATA_EXPORTERS):
         data.update(exporter(user))
     return data
 
@@ -470,12 +472,17 @@ def grant_role(actor: User, user: User, role: str) -> None:
     db.session.commit()
 
 
-def revoke_role(actor: User, user: User, role: str) -> None:
-    """Take a role away; audited. Staff cannot remove their own staff role (no lock-out)."""
+def check_revocable(actor: User, user: User, role: str) -> None:
+    """UserError when ``actor`` may not take ``role`` from ``user``; asked before confirming."""
     if role not in ROLES:
         raise UserError(_("Unknown role."))
     if actor.id == user.id and role == "staff":
         raise UserError(_("You cannot remove your own staff role. Ask another staff member."))
+
+
+def revoke_role(actor: User, user: User, role: str) -> None:
+    """Take a role away; audited. Staff cannot remove their own staff role (no lock-out)."""
+    check_revocable(actor, user, role)
     grant = next((g for g in user.role_grants if g.role == role), None)
     if grant is None:
         return

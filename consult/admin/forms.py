@@ -13,3 +13,5 @@ class RoleForm(FlaskForm):
     )
     # "grant" or "revoke": which button was pressed.
     change = HiddenField(validators=[required()])
+    # "1" on the confirmation page: a revocation takes effect only then.
+    confirm = HiddenField()

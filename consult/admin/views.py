@@ -5,11 +5,12 @@ from flask_login import current_user
 
 from ..accounts import services as accounts
 from ..accounts.models import ROLES, User
-from ..audit.services import ACTION_LABELS, list_actions
+from ..audit.sentences import ACTION_LABELS, describe_entries
+from ..audit.services import list_actions
 from ..errors import UserError
 from ..extensions import db
 from ..i18n import _
-from ..permissions import ROLE_LABELS, role_required
+from ..permissions import ROLE_ABILITIES, ROLE_LABELS, role_required
 from .forms import RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/staff")
@@ -38,20 +39,33 @@ def users():
 @bp.post("/users/<int:user_id>/roles")
 @role_required("staff")
 def change_role(user_id: int):
+    """Grant at once; revoke only after a second POST with confirm=1 (works without script)."""
     user = db.session.get(User, user_id) or abort(404)
     form = RoleForm()
     if not form.validate_on_submit() or form.change.data not in ("grant", "revoke"):
         abort(400)
+    role, query = form.role.data, request.args.get("q", "")
+    names = {"role": ROLE_LABELS[role], "name": user.pseudonym or ""}
     try:
         if form.change.data == "grant":
-            accounts.grant_role(current_user, user, form.role.data)
-            flash(_("Role granted."), "success")
+            accounts.grant_role(current_user, user, role)
+            flash(_("%(name)s now has the role %(role)s.", **names), "success")
+        elif form.confirm.data != "1" and role in user.roles:
+            accounts.check_revocable(current_user, user, role)
+            return render_template(
+                "admin/confirm_revoke.html",
+                user=user,
+                role=role,
+                role_label=ROLE_LABELS[role],
+                abilities=ROLE_ABILITIES[role],
+                query=query,
+            )
         else:
-            accounts.revoke_role(current_user, user, form.role.data)
-            flash(_("Role revoked."), "success")
+            accounts.revoke_role(current_user, user, role)
+            flash(_("%(name)s no longer has the role %(role)s.", **names), "success")
     except UserError as error:
         abort(400, description=error.message)
-    return redirect(url_for("admin.users", q=request.args.get("q", "")))
+    return redirect(url_for("admin.users", q=query))
 
 
 @bp.get("/audit")
@@ -62,5 +76,9 @@ def audit_log():
         action = None
     pagination = list_actions(page=_page_arg(), action=action)
     return render_template(
-        "audit/list.html", pagination=pagination, labels=ACTION_LABELS, action=action
+        "audit/list.html",
+        pagination=pagination,
+        entries=describe_entries(pagination.items),
+        labels=ACTION_LABELS,
+        action=action,
     )

@@ -746,7 +746,13 @@ def test_a_verified_account_without_the_citizen_role_is_refused(
     login(make_user(roles=("press",)))
     response = client.get(citizen_page)
     assert response.status_code == 403
-    assert shows(response, "You do not have permission to see this page.")
+    # The true reason, and whom to ask (see tests/accounts/test_participation_refusal.py).
+    assert shows(
+        response,
+        "Your account may not take part at the moment: it does not have the citizen role. "
+        "If you think this is a mistake, please write to %(email)s.",
+        email="beteiligung@example.org",
+    )
     assert not shows(response, CONFIRM_FIRST)
 
 

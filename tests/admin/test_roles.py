@@ -12,6 +12,7 @@ from consult.accounts import services
 from consult.accounts.models import ROLES, RoleGrant, User
 from consult.audit.models import AuditEntry
 from consult.extensions import db
+from consult.permissions import ROLE_ABILITIES, ROLE_LABELS
 
 
 def says(text: str, locale: str = "de", **kwargs) -> str:
@@ -32,8 +33,12 @@ def roles_of(user) -> set[str]:
     return db.session.get(User, user.id).roles
 
 
-def change(client, user, role, how):
-    return client.post_form(f"/staff/users/{user.id}/roles", {"role": role, "change": how})
+def change(client, user, role, how, confirm=True):
+    """Grant, or revoke as confirmed on the confirmation page (``confirm=False``: first step)."""
+    data = {"role": role, "change": how}
+    if how == "revoke" and confirm:
+        data["confirm"] = "1"
+    return client.post_form(f"/staff/users/{user.id}/roles", data)
 
 
 @pytest.fixture
@@ -179,11 +184,19 @@ def test_staff_grant_and_revoke_every_role(client, staff, make_user, role):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/staff/users")
     assert roles_of(user) == {role}
-    assert shows(client.get("/staff/users"), "Role granted.")
+    label = says(ROLE_LABELS[role])
+    assert shows(
+        client.get("/staff/users"), "%(name)s now has the role %(role)s.", name="Anna", role=label
+    )
     response = change(client, user, role, "revoke")
     assert response.status_code == 302
     assert roles_of(user) == set()
-    assert shows(client.get("/staff/users"), "Role revoked.")
+    assert shows(
+        client.get("/staff/users"),
+        "%(name)s no longer has the role %(role)s.",
+        name="Anna",
+        role=label,
+    )
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [(e.action, e.actor_id, e.object_type, e.object_id, e.details) for e in entries] == [
         ("role.grant", staff.id, "user", user.id, {"role": role}),
@@ -239,6 +252,84 @@ def test_another_staff_member_can_revoke_staff(client, staff, make_user):
 def test_staff_may_drop_their_other_roles(client, staff):
     assert change(client, staff, "citizen", "revoke").status_code == 302
     assert roles_of(staff) == {"staff"}
+
+
+# --- removing a role asks first -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_removing_a_role_asks_for_confirmation_first(client, staff, make_user, role):
+    user = make_user(pseudonym="Anna", roles=tuple({"citizen", role}))
+    response = client.post_form(
+        f"/staff/users/{user.id}/roles?q=Ann", {"role": role, "change": "revoke"}
+    )
+    # The first POST changes nothing: it shows what the removal means and asks again.
+    assert response.status_code == 200
+    assert roles_of(user) == {"citizen", role} and count(AuditEntry) == 0
+    page = response.get_data(as_text=True)
+    label = says(ROLE_LABELS[role])
+    assert says("Remove the role %(role)s from %(name)s?", role=label, name="Anna") in page
+    assert says(
+        "%(name)s will no longer be able to %(abilities)s.",
+        name="Anna", abilities=says(ROLE_ABILITIES[role]),
+    ) in page  # fmt: skip
+    form = page.split('<form method="post"')[-1].split("</form>")[0]
+    assert f'action="/staff/users/{user.id}/roles?q=Ann"' in form
+    assert 'name="confirm" value="1"' in form and 'name="csrf_token"' in form
+    assert f'name="role" value="{role}"' in form and 'name="change" value="revoke"' in form
+    assert 'href="/staff/users?q=Ann"' in page  # cancel keeps the search
+    # The second POST, from the confirmation page, removes the role.
+    response = client.post_form(
+        f"/staff/users/{user.id}/roles?q=Ann", {"role": role, "change": "revoke", "confirm": "1"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/users?q=Ann"
+    assert roles_of(user) == ({"citizen"} if role != "citizen" else set())
+    assert count(AuditEntry) == 1
+
+
+def test_the_confirmation_speaks_english_and_explains_the_citizen_role(client, make_user, login):
+    staff = make_user(roles=("citizen", "staff"), locale="en")
+    user = make_user(pseudonym="Anna", roles=("citizen",))
+    login(staff)
+    response = change(client, user, "citizen", "revoke", confirm=False)
+    assert response.status_code == 200 and '<html lang="en">' in response.get_data(as_text=True)
+    assert shows(
+        response,
+        "Their ideas, comments and votes stay. Their pages will say that the account may not take part and whom to ask.",
+        "en",
+    )
+
+
+def test_granting_stays_one_click_and_is_checked_again(client, staff, make_user):
+    user = make_user(roles=("citizen",))
+    assert change(client, user, "juror", "grant").status_code == 302
+    assert roles_of(user) == {"citizen", "juror"}
+    # A stale page granting a role the account already holds changes nothing.
+    assert change(client, user, "juror", "grant").status_code == 302
+    assert count(AuditEntry) == 1
+
+
+def test_removing_a_role_not_held_needs_no_confirmation(client, staff, make_user):
+    user = make_user(roles=("citizen",))
+    assert change(client, user, "press", "revoke", confirm=False).status_code == 302
+    assert roles_of(user) == {"citizen"} and count(AuditEntry) == 0
+
+
+def test_confirmation_is_not_offered_for_ones_own_staff_role(client, staff):
+    response = change(client, staff, "staff", "revoke", confirm=False)
+    assert response.status_code == 400
+    assert shows(response, "You cannot remove your own staff role. Ask another staff member.")
+    assert 'name="confirm"' not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("confirm", ["0", "yes", "", "1 "])
+def test_only_confirm_1_removes_a_role(client, staff, make_user, confirm):
+    user = make_user(roles=("citizen", "juror"))
+    response = client.post_form(
+        f"/staff/users/{user.id}/roles", {"role": "juror", "change": "revoke", "confirm": confirm}
+    )
+    assert response.status_code == 200
+    assert roles_of(user) == {"citizen", "juror"} and count(AuditEntry) == 0
 
 
 # --- hostile role changes -----------------------------------------------------------------

@@ -336,7 +336,13 @@ def test_who_may_comment_is_told_how(client, world, login):
     assert says("Log in to comment") in html(client.get(f"/ideas/{idea.id}"))
     login(world.unverified)
     page = html(client.get(f"/ideas/{idea.id}"))
-    assert says("Please confirm your e-mail address to comment: open the link we sent you.") in page
+    assert (
+        says(
+            "Please confirm your e-mail address first: open the link we sent you. "
+            "You can request a new link on your profile page."
+        )
+        in page
+    )
     assert 'action="/ideas/' not in page
     response = client.post_form(f"/ideas/{idea.id}/comments", {"body": "Hallo", "language": "de"})
     assert response.status_code == 403
