@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 from .. import jobs, ratelimit
 from ..accounts.models import User
@@ -389,6 +390,151 @@ def list_my_votes(user) -> list[Idea]:
             .order_by(Vote.created_at.desc(), Vote.id.desc())
         )
     )
+
+
+# --- counts as the public sees them -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoteTally:
+    """An idea's votes as the public sees them: online (the rows) and paper votes.
+
+    Paper votes join the total only when the challenge counts them, exactly as the ranking
+    does; otherwise they are shown apart as not counted.
+    """
+
+    online: int
+    paper: int
+    paper_counted: bool
+
+    @property
+    def total(self) -> int:
+        return self.online + (self.paper if self.paper_counted else 0)
+
+    @property
+    def label(self) -> str:
+        """ "84 votes" """
+        return ngettext("%(num)d vote", "%(num)d votes", self.total)
+
+    @property
+    def detail(self) -> str:
+        """ "84 votes: 12 online, 72 on paper" when paper votes count, else the label."""
+        if not (self.paper and self.paper_counted):
+            return self.label
+        return ngettext(
+            "%(num)d vote: %(online)d online, %(paper)d on paper",
+            "%(num)d votes: %(online)d online, %(paper)d on paper",
+            self.total,
+            online=self.online,
+            paper=self.paper,
+        )
+
+    @property
+    def uncounted(self) -> str:
+        """Paper votes that this challenge does not count, as a sentence (or "")."""
+        if not self.paper or self.paper_counted:
+            return ""
+        return ngettext(
+            "%(num)d paper vote is not counted in this challenge.",
+            "%(num)d paper votes are not counted in this challenge.",
+            self.paper,
+        )
+
+
+def vote_tally(idea: Idea, online: int | None = None) -> VoteTally:
+    """The idea's tally: one query for its paper votes (``online`` defaults to the cache)."""
+    return VoteTally(
+        idea.vote_count if online is None else online,
+        paper_vote_total(idea.id),
+        bool(idea.challenge.count_paper_votes),
+    )
+
+
+def paper_votes_by_idea(challenge_id: int):
+    """A subquery (idea_id, n) of the paper votes per idea of one challenge.
+
+    Paper votes come from few workshops, so this is small; lists join it to sort by and
+    show the counted total in the same query as the ideas.
+    """
+    return (
+        select(PaperVoteEntry.idea_id, func.sum(PaperVoteEntry.count).label("n"))
+        .join(Idea, Idea.id == PaperVoteEntry.idea_id)
+        .where(Idea.challenge_id == challenge_id)
+        .group_by(PaperVoteEntry.idea_id)
+        .subquery("paper")
+    )
+
+
+# --- the citizen's own votes (/my/votes) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyVote:
+    idea: Idea
+    tally: VoteTally
+
+
+@dataclass
+class MyChallengeVotes:
+    """The user's votes in one challenge, with what they can still do there."""
+
+    challenge: Challenge
+    state: BallotState
+    votes: list[MyVote]
+
+    @property
+    def voting_open(self) -> bool:
+        return self.challenge.voting_open()
+
+    @property
+    def counts_hidden(self) -> bool:
+        return bool(self.challenge.hide_counts_while_voting) and self.voting_open
+
+    @property
+    def budget(self) -> str:
+        """ "2 of 3 votes left", or for a budget of 0 that votes are unlimited."""
+        if self.state.remaining is None:
+            return ngettext(
+                "Votes are unlimited in this challenge; you have voted for %(num)d idea.",
+                "Votes are unlimited in this challenge; you have voted for %(num)d ideas.",
+                self.state.used,
+            )
+        return budget_message(self.state)
+
+
+def my_votes(user) -> list[MyChallengeVotes]:
+    """The user's votes by challenge, challenges with voting open first, then the one voted
+    in most recently; newest vote first within each. Three queries, however many votes."""
+    mine = select(Vote.idea_id).where(Vote.user_id == user.id)
+    paper = (
+        select(PaperVoteEntry.idea_id, func.sum(PaperVoteEntry.count).label("n"))
+        .where(PaperVoteEntry.idea_id.in_(mine))
+        .group_by(PaperVoteEntry.idea_id)
+        .subquery("paper")
+    )
+    rows = db.session.execute(
+        select(Idea, func.coalesce(paper.c.n, 0))
+        .join(Vote, and_(Vote.idea_id == Idea.id, Vote.user_id == user.id))
+        .outerjoin(paper, paper.c.idea_id == Idea.id)
+        .options(selectinload(Idea.challenge))
+        .order_by(Vote.created_at.desc(), Vote.id.desc())
+    ).all()
+    used = dict(
+        db.session.execute(
+            select(Ballot.challenge_id, Ballot.used).where(Ballot.user_id == user.id)
+        ).all()
+    )
+    groups: dict[int, MyChallengeVotes] = {}
+    for idea, paper_votes in rows:
+        challenge = idea.challenge
+        group = groups.get(challenge.id)
+        if group is None:
+            state = BallotState(used.get(challenge.id, 0), challenge.vote_budget)
+            group = groups[challenge.id] = MyChallengeVotes(challenge, state, [])
+        tally = VoteTally(idea.vote_count, int(paper_votes), bool(challenge.count_paper_votes))
+        group.votes.append(MyVote(idea, tally))
+    # Stable sort: within open and closed, the order of the newest vote stays.
+    return sorted(groups.values(), key=lambda group: not group.voting_open)
 
 
 # --- paper votes ------------------------------------------------------------------------
