@@ -320,3 +320,96 @@ def test_two_corrections_at_once_never_take_paper_votes_below_zero(app):
     assert sorted(outcomes) == sorted(["ok", "count"] * len(idea_ids))
     db.session.expire_all()
     assert all(services.paper_vote_total(i) == 0 for i in idea_ids)
+
+
+def test_citizens_voting_while_a_moderator_hides_the_idea_lose_no_vote(app):
+    """Forty citizens vote for an idea, take the vote back and vote again, over and over,
+    while a moderator hides it. Each vote lands before the hide (and is released) or is
+    refused; afterwards no vote on the hidden idea remains, every ballot and cached count
+    equals its rows, and exactly the citizens whose vote stood at the hide are mailed."""
+    from consult.audit.models import AuditEntry
+    from consult.jobs import Outbox
+    from consult.moderation.services import hide_idea
+
+    challenge, (idea, other) = make_challenge(budget=2, ideas=2)
+    citizens = make_citizens(40)
+    moderator = User(
+        email="moderation@example.org",
+        pseudonym="Moderation",
+        pseudonym_key="moderation",
+        password_hash="!",
+        email_verified_at=now(),
+        privacy_consent_at=now(),
+        role_grants=[RoleGrant(role="moderator")],
+    )
+    db.session.add(moderator)
+    db.session.commit()
+    for citizen in citizens:  # a vote elsewhere, which the hide must leave alone
+        services.cast_vote(citizen, challenge, other.id)
+    challenge_id, idea_id, moderator_id = challenge.id, idea.id, moderator.id
+    enough_votes = threading.Event()
+    landed = []  # one entry per successful vote, to time the hide
+    last_success: dict[int, str] = {}  # user id -> "cast" or "withdraw", before the refusal
+    refusals: dict[int, int] = {}
+
+    def citizen_job(user_id: int):
+        def job():
+            with app.app_context():
+                try:
+                    user = db.session.get(User, user_id)
+                    ch = db.session.get(Challenge, challenge_id)
+                    for _round in range(100):
+                        for action in ("cast", "withdraw"):
+                            try:
+                                if action == "cast":
+                                    services.cast_vote(user, ch, idea_id)
+                                    landed.append(user_id)
+                                    if len(landed) >= 30:
+                                        enough_votes.set()
+                                else:
+                                    services.withdraw_vote(user, ch, idea_id)
+                            except UserError as error:
+                                refusals[user_id] = error.status
+                                return
+                            last_success[user_id] = action
+                finally:
+                    db.session.remove()
+
+        return job
+
+    def moderator_job():
+        with app.app_context():
+            try:
+                # Its pooled connection first: forty voting threads must not starve it.
+                db.session.connection()
+                enough_votes.wait(timeout=30)
+                hide_idea(
+                    db.session.get(User, moderator_id), db.session.get(Idea, idea_id), "other"
+                )
+            finally:
+                db.session.remove()
+
+    run_together([citizen_job(c.id) for c in citizens] + [moderator_job])
+
+    db.session.expire_all()
+    assert rows_for(idea_id) == 0 and db.session.get(Idea, idea_id).vote_count == 0
+    assert db.session.get(Idea, idea_id).status == "hidden"
+    assert rows_for(other.id) == 40
+    assert_caches_match_rows()
+    # Every citizen went on until refused: the idea hidden, or their vote released (409).
+    assert sorted(refusals) == sorted(c.id for c in citizens), len(refusals)
+    assert set(refusals.values()) == {409}
+    holding = {user_id for user_id, action in last_success.items() if action == "cast"}
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "idea.hide"))
+    assert entry.details["votes_released"] == len(holding)
+    assert len(holding) > 0, "the hide met no vote: the race did not happen"
+    mailed = {
+        row.args[0]
+        for row in db.session.scalars(select(Outbox))
+        if row.job == "send_email" and row.args[1] == "vote_released"
+    }
+    assert mailed == {c.email for c in citizens if c.id in holding}
+    assert all(
+        b.used == 1
+        for b in db.session.scalars(select(Ballot).where(Ballot.user_id != moderator_id))
+    )
