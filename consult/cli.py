@@ -78,8 +78,8 @@ def votes_check_command(repair: bool) -> None:
     on ideas hidden while voting ran (they must have been released); exit 1 on any mismatch.
 
     With --repair such votes are released (audited; their voters are mailed while voting
-    runs; never in a frozen challenge) and the caches are corrected, and the command still exits 1 so that a
-    scheduled check reports that something had drifted.
+    runs; never in a frozen challenge) and the caches are corrected; the command still
+    exits 1 so that a scheduled check reports that something had drifted.
     """
     from .voting.services import check_ballots, check_released_votes, check_vote_counts
 

@@ -698,33 +698,31 @@ def list_ideas(
     result = IdeaPage(items=[], page=1, total=total)
     result.page = min(max(page, 1), result.pages)
     # Counted paper votes join the total (as in the ranking) when the challenge counts
-    # them: a subquery of the challenge's few paper entries, joined in the same query.
-    # Each query gets its own copy, so the page's subquery never refers to the outer one.
+    # them: a subquery of the challenge's few paper entries, outer-joined in the same
+    # query. Each query joins its own copy, so the page's subquery stays self-contained.
     counts_paper = bool(challenge.count_paper_votes)
 
-    def paper_join():
+    def with_paper(statement, wanted: bool):
+        """The statement joined to the paper votes (when wanted), and their column."""
+        if not wanted:
+            return statement, None
         paper = paper_votes_by_idea(challenge.id)
-        return paper, func.coalesce(paper.c.n, 0)
+        statement = statement.outerjoin(paper, paper.c.idea_id == Idea.id)
+        return statement, func.coalesce(paper.c.n, 0)
 
     def ordering(paper_votes):
         if sort == "votes":
-            return (
-                (Idea.vote_count + paper_votes).desc(),
-                Idea.published_at.desc(),
-                Idea.id.desc(),
-            )
+            votes = Idea.vote_count if paper_votes is None else Idea.vote_count + paper_votes
+            return (votes.desc(), Idea.published_at.desc(), Idea.id.desc())
         if sort == "random":
             return (_random_order(int(seed) % SEED_MAX or 1), Idea.id)
         return (Idea.published_at.desc(), Idea.id.desc())
 
     # The page's ids first, sorting narrow rows; the joins and the excerpt then run for
     # 20 ideas instead of all of them (the planner cannot push a LIMIT below the joins).
-    page_ids = select(Idea.id).where(*conditions)
-    if counts_paper and sort == "votes":
-        paper, paper_votes = paper_join()
-        page_ids = page_ids.outerjoin(paper, paper.c.idea_id == Idea.id)
-    else:
-        paper_votes = literal_column("0")
+    page_ids, paper_votes = with_paper(
+        select(Idea.id).where(*conditions), counts_paper and sort == "votes"
+    )
     page_ids = (
         page_ids.order_by(*ordering(paper_votes))
         .limit(PAGE_SIZE)
@@ -733,24 +731,15 @@ def list_ideas(
     )
     # Authors and images come as columns, not objects: a User would bring its roles along.
     author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
-    if counts_paper:
-        paper, paper_votes = paper_join()
-    else:
-        paper, paper_votes = None, literal_column("0")
-    statement = (
-        select(
-            Idea,
-            author_name,
-            func.substr(Idea.body_html, 1, _EXCERPT_SOURCE),
-            Image.digest,
-            paper_votes,
-        )
+    statement, paper_votes = with_paper(
+        select(Idea, author_name, func.substr(Idea.body_html, 1, _EXCERPT_SOURCE), Image.digest)
         .join(page_ids, page_ids.c.id == Idea.id)
         .outerjoin(User, User.id == Idea.author_id)
-        .outerjoin(Image, Image.id == Idea.image_id)
+        .outerjoin(Image, Image.id == Idea.image_id),
+        counts_paper,
     )
-    if paper is not None:
-        statement = statement.outerjoin(paper, paper.c.idea_id == Idea.id)
+    if paper_votes is not None:
+        statement = statement.add_columns(paper_votes)
     rows = db.session.execute(
         statement.options(
             defer(Idea.body),
@@ -761,8 +750,8 @@ def list_ideas(
         ).order_by(*ordering(paper_votes))
     ).all()
     result.items = [
-        ListedIdea(idea, name, _excerpt(html), digest, int(paper_n))
-        for idea, name, html, digest, paper_n in rows
+        ListedIdea(idea, name, _excerpt(html), digest, int(paper_n[0]) if paper_n else 0)
+        for idea, name, html, digest, *paper_n in rows
     ]
     return result
 
