@@ -258,10 +258,11 @@ def publish_idea(moderator, idea: Idea) -> None:
     db.session.commit()
 
 
-def hide_idea(moderator, idea: Idea, reason: str, note: str = "") -> None:
+def hide_idea(moderator, idea: Idea, reason: str, note: str = "") -> int:
     """Hide an idea with a reason the author sees; others see that it was hidden; audited.
 
-    Open reports about the idea are closed with it, as "hidden".
+    Open reports about the idea are closed with it, as "hidden". Returns the number of
+    votes released (only while voting runs).
     """
     _check_reason(reason)
     note = _clean_note(note)
@@ -289,6 +290,7 @@ def hide_idea(moderator, idea: Idea, reason: str, note: str = "") -> None:
     _tell_author(idea.author, "idea_hidden", idea.title, _idea_url(idea), reason, note)
     tell_released_voters(released, idea, challenge, reason)
     db.session.commit()
+    return len(released)
 
 
 def _comment_state_error(status: str) -> UserError:

@@ -11,9 +11,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from jury.jury_support import jury_world
 from jury.jury_support import make_idea as make_ranked_idea
+from markupsafe import escape
 from results.results_support import publish_past_embargo
 from sqlalchemy import func, select, update
 from voting_support import (
@@ -324,3 +325,24 @@ def test_after_voting_closed_no_votes_move(app, world):
     with travel(challenge.voting_closes_at - now() + timedelta(seconds=1)):
         hide_idea(people["mod"], a, "other")
     assert rows(a.id) == 1 and audit("idea.hide")[0].details == {"reason": "other"}
+
+
+def test_the_moderator_is_told_how_many_votes_went_back(app, client, login, world):
+    challenge, (a, _b, _c), people = world
+    services.cast_vote(people["vera"], challenge, a.id)
+    services.cast_vote(people["eric"], challenge, a.id)
+    login(people["mod"])
+    response = client.post_form(
+        f"/moderation/ideas/{a.id}/hide", {"reason": "advertising", "note": ""}
+    )
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert says("The idea is hidden, and its author has been told why.") in html
+    with force_locale("de"):
+        told = ngettext(
+            "%(num)d vote went back to its voter, who is told by e-mail.",
+            "%(num)d votes went back to their voters, who are told by e-mail.",
+            2,
+        )
+    assert str(escape(told)) in html
+    assert rows(a.id) == 0
