@@ -15,6 +15,7 @@ from voting_support import (
     make_idea,
     says,
     snapshot,
+    tr,
 )
 
 from consult.clock import travel
@@ -148,3 +149,38 @@ def test_open_challenges_come_first(client, login, make_user):
     with travel(timedelta(hours=2)):  # the first has closed
         html = page(client)
     assert html.index(f"/ideas/{new_idea.id}") < html.index(f"/ideas/{old_idea.id}")
+
+
+def test_my_votes_groups_by_challenge_newest_vote_first_in_three_queries(app, make_user):
+    from sqlalchemy import event
+
+    first, second = make_challenge(budget=3), make_challenge(budget=0)
+    a, b = make_idea(first, title="A"), make_idea(first, title="B")
+    c = make_idea(second, title="C")
+    citizen = make_user()
+    services.cast_vote(citizen, first, a.id)
+    services.cast_vote(citizen, second, c.id)
+    services.cast_vote(citizen, first, b.id)
+    services.cast_vote(make_user(), first, b.id)
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    db.session.expire_all()
+    assert citizen.id  # loaded before counting: the page has its user already
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        groups = services.my_votes(citizen)
+        shown = [
+            (g.challenge.id, g.state.used, g.budget, [(v.idea.id, v.tally.total) for v in g.votes])
+            for g in groups
+        ]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert shown == [
+        (first.id, 2, tr("%(left)d of %(budget)d votes left", left=1, budget=3),
+         [(b.id, 2), (a.id, 1)]),
+        (second.id, 1, unlimited_text(1).replace("&#39;", "'"), [(c.id, 1)]),
+    ]  # fmt: skip
+    assert len(statements) == 3, statements  # votes with paper totals, challenges, ballots
