@@ -184,28 +184,43 @@ def retry_command(ids: tuple[int, ...], yes: bool) -> None:
 
 
 @votes_cli.command("check")
-@click.option("--repair", is_flag=True, help="Set every differing cache to what the rows say.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Release votes left on ideas hidden while voting ran, then set every differing "
+    "cache to what the rows say.",
+)
 def votes_check_command(repair: bool) -> None:
-    """Compare every Idea.vote_count and Ballot.used with the votes rows; exit 1 on any mismatch.
+    """Compare every Idea.vote_count and Ballot.used with the votes rows, and find votes
+    on ideas hidden while voting ran (they must have been released); exit 1 on any mismatch.
 
-    With --repair the caches are corrected, and the command still exits 1 so that a
-    scheduled check reports that something had drifted.
+    With --repair such votes are released (audited; their voters are mailed while voting
+    runs; never in a frozen challenge) and the caches are corrected; the command still
+    exits 1 so that a scheduled check reports that something had drifted.
     """
-    from .voting.services import check_ballots, check_vote_counts
+    from .voting.services import check_ballots, check_released_votes, check_vote_counts
 
+    # Released first: releasing changes the rows that the caches are compared with.
+    released = check_released_votes(repair=repair)
     ideas = check_vote_counts(repair=repair)
     ballots = check_ballots(repair=repair)
+    for idea_id, votes in released:
+        click.echo(f"idea {idea_id}: hidden while voting ran, still holds {votes} vote(s)")
     for idea_id, cached, actual in ideas:
         click.echo(f"idea {idea_id}: cached vote_count {cached}, rows {actual}")
     for challenge_id, user_id, cached, actual in ballots:
         click.echo(
             f"ballot challenge {challenge_id} user {user_id}: cached used {cached}, rows {actual}"
         )
-    if not ideas and not ballots:
+    if not released and not ideas and not ballots:
         click.echo("All vote counts and ballots equal their rows.")
+        click.echo("No idea hidden while voting ran holds votes.")
         return
     verb = "repaired" if repair else "found"
-    click.echo(f"{len(ideas)} idea count(s) and {len(ballots)} ballot(s) differed ({verb}).")
+    click.echo(
+        f"{len(released)} hidden idea(s) with votes, {len(ideas)} idea count(s) and "
+        f"{len(ballots)} ballot(s) differed ({verb})."
+    )
     sys.exit(1)
 
 

@@ -32,6 +32,7 @@ SUBJECTS = {
     "idea_published": _l("Your idea has been published"),
     "idea_hidden": _l("Your idea has been hidden"),
     "comment_hidden": _l("Your comment has been hidden"),
+    "vote_released": _l("Your vote is free again"),
     "jury_reminder": _l("Reminder: your jury scores are still open"),
     "cocreator_invitation": _l("Your idea becomes a lab project: join as co-creator?"),
     "project_update": _l("News from a lab project you follow"),

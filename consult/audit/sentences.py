@@ -280,10 +280,35 @@ def _idea_publish(n, e, d):
 
 @sentence("idea.hide", _l("Idea hidden"))
 def _idea_hide(n, e, d):
-    return _say(
+    said = _say(
         _("%(actor)s hid the idea %(idea)s. Reason: %(reason)s"),
         actor=n.actor(e), idea=n.idea(e.object_id), reason=hide_reason_text(d.get("reason")),
     )  # fmt: skip
+    released = d.get("votes_released")
+    if isinstance(released, int) and released > 0:
+        said += Markup(" ") + _released(released)
+    return said
+
+
+def _released(count: int) -> Markup:
+    return _say(
+        ngettext(
+            "%(num)s vote went back to its voter, who was told by mail.",
+            "%(num)s votes went back to their voters, who were told by mail.",
+            count,
+        ),
+        num=count,
+    )
+
+
+@sentence("votes.release", _l("Votes of a hidden idea released"))
+def _votes_release(n, e, d):
+    released = d.get("votes_released")
+    count = released if isinstance(released, int) else 0
+    return _say(
+        _("The votes left on the hidden idea %(idea)s were released by the vote check."),
+        idea=n.idea(e.object_id),
+    ) + Markup(" ") + _released(count)
 
 
 @sentence("comment.hide", _l("Comment hidden"))

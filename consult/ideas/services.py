@@ -36,6 +36,7 @@ from ..media.models import Image
 from ..media.services import discard_image, store_image
 from ..text import checked_text, clean_line, clean_text, has_invisible_characters, render_markdown
 from ..urls import external_url
+from ..voting.services import paper_votes_by_idea
 from .models import (
     BODY_MAX,
     COMMENT_MAX,
@@ -632,6 +633,12 @@ class ListedIdea(NamedTuple):
     author_name: str | None  # None: a workshop idea or a deleted account
     excerpt: str
     thumbnail_digest: str | None
+    paper_votes: int = 0  # counted paper votes (0 when the challenge does not count them)
+
+    @property
+    def votes(self) -> int:
+        """The counted total, as the ranking counts: online plus counted paper votes."""
+        return self.idea.vote_count + self.paper_votes
 
 
 @dataclass
@@ -688,40 +695,61 @@ def list_ideas(
     total = db.session.scalar(select(func.count()).select_from(Idea).where(*conditions))
     result = IdeaPage(items=[], page=1, total=total)
     result.page = min(max(page, 1), result.pages)
-    if sort == "votes":
-        order = (Idea.vote_count.desc(), Idea.published_at.desc(), Idea.id.desc())
-    elif sort == "random":
-        order = (_random_order(int(seed) % SEED_MAX or 1), Idea.id)
-    else:
-        order = (Idea.published_at.desc(), Idea.id.desc())
+    # Counted paper votes join the total (as in the ranking) when the challenge counts
+    # them: a subquery of the challenge's few paper entries, outer-joined in the same
+    # query. Each query joins its own copy, so the page's subquery stays self-contained.
+    counts_paper = bool(challenge.count_paper_votes)
+
+    def with_paper(statement, wanted: bool):
+        """The statement joined to the paper votes (when wanted), and their column."""
+        if not wanted:
+            return statement, None
+        paper = paper_votes_by_idea(challenge.id)
+        statement = statement.outerjoin(paper, paper.c.idea_id == Idea.id)
+        return statement, func.coalesce(paper.c.n, 0)
+
+    def ordering(paper_votes):
+        if sort == "votes":
+            votes = Idea.vote_count if paper_votes is None else Idea.vote_count + paper_votes
+            return (votes.desc(), Idea.published_at.desc(), Idea.id.desc())
+        if sort == "random":
+            return (_random_order(int(seed) % SEED_MAX or 1), Idea.id)
+        return (Idea.published_at.desc(), Idea.id.desc())
+
     # The page's ids first, sorting narrow rows; the joins and the excerpt then run for
     # 20 ideas instead of all of them (the planner cannot push a LIMIT below the joins).
+    page_ids, paper_votes = with_paper(
+        select(Idea.id).where(*conditions), counts_paper and sort == "votes"
+    )
     page_ids = (
-        select(Idea.id)
-        .where(*conditions)
-        .order_by(*order)
+        page_ids.order_by(*ordering(paper_votes))
         .limit(PAGE_SIZE)
         .offset((result.page - 1) * PAGE_SIZE)
         .subquery("page")
     )
     # Authors and images come as columns, not objects: a User would bring its roles along.
     author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
-    rows = db.session.execute(
+    statement, paper_votes = with_paper(
         select(Idea, author_name, func.substr(Idea.body_html, 1, _EXCERPT_SOURCE), Image.digest)
         .join(page_ids, page_ids.c.id == Idea.id)
         .outerjoin(User, User.id == Idea.author_id)
-        .outerjoin(Image, Image.id == Idea.image_id)
-        .options(
+        .outerjoin(Image, Image.id == Idea.image_id),
+        counts_paper,
+    )
+    if paper_votes is not None:
+        statement = statement.add_columns(paper_votes)
+    rows = db.session.execute(
+        statement.options(
             defer(Idea.body),
             defer(Idea.body_html),
             defer(Idea.moderation_note),
             joinedload(Idea.category),
             joinedload(Idea.district),
-        )
-        .order_by(*order)
+        ).order_by(*ordering(paper_votes))
     ).all()
     result.items = [
-        ListedIdea(idea, name, _excerpt(html), digest) for idea, name, html, digest in rows
+        ListedIdea(idea, name, _excerpt(html), digest, int(paper_n[0]) if paper_n else 0)
+        for idea, name, html, digest, *paper_n in rows
     ]
     return result
 

@@ -179,6 +179,15 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
             if comment.status == "published" and comment.author_id != current_user.id:
                 forms[comment.id] = ReportForm(formdata=None, prefix=_report_prefix(comment.id))
     forms.update(report_forms or {})
+    voting = votes.voting_panel(current_user, idea.challenge, idea_id=idea.id)
+    # The count, unless the challenge hides counts while voting (paper votes included).
+    tally = None
+    if (
+        idea.status == "published"
+        and idea.challenge.voting_started()
+        and not (idea.challenge.hide_counts_while_voting and voting.open)
+    ):
+        tally = votes.vote_tally(idea)
     if comment_form is None and participates:
         # Forms are only made for people who may send them: making one puts a CSRF token
         # into the session, and the page would no longer be cacheable for visitors.
@@ -203,7 +212,8 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
         can_comment=services.can_comment(idea),
         following=participates and services.is_following(current_user, idea),
         lab_project=project_of_idea(idea.id),
-        voting=votes.voting_panel(current_user, idea.challenge, idea_id=idea.id),
+        voting=voting,
+        tally=tally,
         status_labels=services.STATUS_LABELS,
         hide_reason_text=hide_reason_text,
     ), status

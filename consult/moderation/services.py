@@ -20,6 +20,7 @@ from ..ideas.models import Comment, Idea, Report
 from ..media.models import Image
 from ..text import clean_text, has_invisible_characters
 from ..urls import external_url
+from ..voting.services import release_votes, tell_released_voters
 
 # Reasons shown to the author (and, for hidden content, to everyone) in their language.
 HIDE_REASONS = {
@@ -257,10 +258,11 @@ def publish_idea(moderator, idea: Idea) -> None:
     db.session.commit()
 
 
-def hide_idea(moderator, idea: Idea, reason: str, note: str = "") -> None:
+def hide_idea(moderator, idea: Idea, reason: str, note: str = "") -> int:
     """Hide an idea with a reason the author sees; others see that it was hidden; audited.
 
-    Open reports about the idea are closed with it, as "hidden".
+    Open reports about the idea are closed with it, as "hidden". Returns the number of
+    votes released (only while voting runs).
     """
     _check_reason(reason)
     note = _clean_note(note)
@@ -274,11 +276,21 @@ def hide_idea(moderator, idea: Idea, reason: str, note: str = "") -> None:
     )  # fmt: skip
     if not claimed:
         raise _too_late(idea, _idea_state_error)
+    # While voting runs, the votes of a hidden idea go back to their voters, who can use
+    # them elsewhere (DESIGN §4: nobody's vote is lost). _claim holds the idea's row lock,
+    # so no vote can land on it between here and the commit. Once voting has closed the
+    # votes stay: they were cast in time, and a shortlisted idea keeps them in the ranking.
+    challenge, released, details = idea.challenge, [], {}
+    if challenge.voting_open():
+        released = release_votes(idea.id, challenge.id)
+        details["votes_released"] = len(released)
     # Whether it was ever public stays visible in published_at (None: rejected before).
-    record_action(moderator, "idea.hide", "idea", idea.id, reason=reason)
+    record_action(moderator, "idea.hide", "idea", idea.id, reason=reason, **details)
     _close_reports(moderator, idea.id, None, "hidden")
     _tell_author(idea.author, "idea_hidden", idea.title, _idea_url(idea), reason, note)
+    tell_released_voters(released, idea, challenge, reason)
     db.session.commit()
+    return len(released)
 
 
 def _comment_state_error(status: str) -> UserError:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..errors import UserError
 from ..extensions import db
 from ..forms import ActionForm, show_error
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..ideas.models import Comment, Idea, Report
 from ..ideas.services import REPORT_REASONS
 from ..permissions import role_required
@@ -99,9 +99,15 @@ def _hide(target, key: str, hide, success: str):
     if not form.validate_on_submit():
         return _render_queue({key: form}, 400)
     try:
-        hide(current_user, target, form.reason.data, form.note.data)
+        released = hide(current_user, target, form.reason.data, form.note.data)
     except UserError as error:
         return _refused(error, key, form)
+    if released:  # the votes of an idea hidden while voting runs
+        success += " " + ngettext(
+            "%(num)d vote went back to its voter, who is told by e-mail.",
+            "%(num)d votes went back to their voters, who are told by e-mail.",
+            released,
+        )
     flash(success, "success")
     return redirect(url_for("moderation.queue"))
 

@@ -1,4 +1,5 @@
-"""Open data: a challenge's published ideas, their votes and the frozen ranking, as CSV and JSON.
+"""Open data: a challenge's published and ranked ideas, their votes and the frozen ranking, as
+CSV and JSON.
 
 Exports stream: rows are read from the database in batches and written out as they come, so
 a challenge with 250,000 ideas costs the web process no more memory than one with 2,500.
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ..challenges.models import Category, Challenge
 from ..clock import now
@@ -28,7 +29,8 @@ from ..jury.freezing import get_snapshot
 from ..jury.ranking import three_decimals
 from ..projects.models import LabProject
 from ..urls import external_url
-from ..voting.models import PaperVoteEntry, Vote
+from ..voting.models import Vote
+from ..voting.services import paper_votes_by_idea
 from .models import Announcement
 
 # The columns of both formats, in order; the names are the same in every language.
@@ -164,7 +166,7 @@ def _exact(value: Fraction) -> str:
 
 
 def _rows(challenge_id: int, paper_counts: bool, ranked: dict[int, tuple]) -> Iterator[dict]:
-    """One dict per published idea, in id order, read in batches of BATCH_ROWS.
+    """One dict per published or ranked idea, in id order, read in batches of BATCH_ROWS.
 
     Plain columns, not ORM objects: nothing lands in the session's identity map, and on
     PostgreSQL ``yield_per`` reads through a server-side cursor.
@@ -175,13 +177,7 @@ def _rows(challenge_id: int, paper_counts: bool, ranked: dict[int, tuple]) -> It
         .group_by(Vote.idea_id)
         .subquery()
     )
-    paper = (
-        select(PaperVoteEntry.idea_id, func.sum(PaperVoteEntry.count).label("n"))
-        .join(Idea, Idea.id == PaperVoteEntry.idea_id)
-        .where(Idea.challenge_id == challenge_id)
-        .group_by(PaperVoteEntry.idea_id)
-        .subquery()
-    )
+    paper = paper_votes_by_idea(challenge_id)
     statement = (
         select(
             Idea.id,
@@ -201,7 +197,12 @@ def _rows(challenge_id: int, paper_counts: bool, ranked: dict[int, tuple]) -> It
         .outerjoin(online, online.c.idea_id == Idea.id)
         .outerjoin(paper, paper.c.idea_id == Idea.id)
         .outerjoin(LabProject, LabProject.idea_id == Idea.id)
-        .where(Idea.challenge_id == challenge_id, Idea.status == "published")
+        .where(
+            Idea.challenge_id == challenge_id,
+            # Every idea of the ranking too: one hidden after voting closed keeps its place
+            # and its votes there (its votes were never released), so it stays here as well.
+            or_(Idea.status == "published", Idea.id.in_(list(ranked) or [-1])),
+        )
         .order_by(Idea.id)
     )
     # Built once: one URL per row through the URL map would cost seconds at 250,000 rows.

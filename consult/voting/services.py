@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
-from .. import ratelimit
+from .. import jobs, ratelimit
+from ..accounts.models import User
 from ..audit.services import record_action
 from ..challenges.models import Challenge
 from ..errors import UserError
@@ -24,6 +26,7 @@ from ..ideas.models import Idea
 from ..jury.locks import any_juror_submitted, check_not_frozen
 from ..jury.models import JurorAssignment
 from ..text import clean_line, clean_text, has_invisible_characters
+from ..urls import external_url
 from .models import Ballot, PaperVoteEntry, Vote
 
 # Abuse limits, fixed windows counted in Redis so that every gunicorn worker shares them.
@@ -133,19 +136,35 @@ def ballot_state(user, challenge: Challenge) -> BallotState:
 
 
 def has_voted(user, idea: Idea) -> bool:
+    return has_voted_id(user.id, idea.id)
+
+
+def has_voted_id(user_id: int, idea_id: int) -> bool:
     return (
-        db.session.scalar(select(Vote.id).where(Vote.idea_id == idea.id, Vote.user_id == user.id))
+        db.session.scalar(select(Vote.id).where(Vote.idea_id == idea_id, Vote.user_id == user_id))
         is not None
     )
 
 
-def _count_change(idea_id: int, delta: int):
+def _count_change(idea_id: int, delta: int, challenge_id: int, published_only: bool):
+    """The cached count moves by ``delta``; the first statement of a vote or withdrawal.
+
+    Going first, this UPDATE takes the idea's row lock before anything else, so votes,
+    withdrawals and a moderator hiding the idea (``release_votes``) take turns per idea
+    in one order (idea, then ballot, then vote rows) and cannot deadlock. With
+    ``published_only`` the status is checked under that lock: a vote that waited for a
+    hide finds the idea hidden and changes nothing, instead of landing on a hidden idea.
+    """
+    conditions = [Idea.id == idea_id, Idea.challenge_id == challenge_id]
+    if published_only:
+        conditions.append(Idea.status == "published")
     # updated_at is named so that its onupdate default does not fire: a vote is not an
     # edit of the idea (and the column would move on every vote).
     return (
         update(Idea)
-        .where(Idea.id == idea_id)
+        .where(*conditions)
         .values(vote_count=Idea.vote_count + delta, updated_at=Idea.updated_at)
+        .returning(Idea.vote_count)
     )
 
 
@@ -157,12 +176,16 @@ def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
     """
     check_not_frozen(challenge)
     _check_voter(user, challenge)
-    idea = _votable_idea(challenge, idea_id)
     user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
+    count = db.session.scalar(_count_change(idea_id, +1, challenge_id, published_only=True))
+    if count is None:
+        db.session.rollback()
+        _votable_idea(challenge, idea_id)  # says why: not in this challenge, or hidden
+        raise UserError(_("This idea does not exist in this challenge."), status=404)
     used = db.session.scalar(_take_slot(challenge_id, user_id, budget))
     if used is None:
         db.session.rollback()
-        if has_voted(user, idea):
+        if has_voted_id(user_id, idea_id):
             return ballot_state(user, challenge)
         raise UserError(
             _("You have used all %(budget)d of your votes. Withdraw one to vote for this idea.",
@@ -180,24 +203,30 @@ def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
         # Already voted (a double tap or a second tab): undo the slot, change nothing.
         db.session.rollback()
         return ballot_state(user, challenge)
-    count = db.session.scalar(_count_change(idea_id, +1).returning(Idea.vote_count))
     db.session.commit()
     return BallotState(used, budget, count)
 
 
 def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
-    """Take a vote back while voting runs; the slot is free again."""
+    """Take a vote back while voting runs; the slot is free again.
+
+    Whatever the idea's status: a vote that is still there can always be taken back.
+    """
     check_not_frozen(challenge)
     _check_voter(user, challenge)
     user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
-    # The ballot first, as in cast_vote: in the other order a withdrawal (holding the
-    # deleted vote row) and a vote for the same idea (holding the ballot, waiting on that
-    # row in the unique index) deadlock on PostgreSQL.
-    used = db.session.scalar(
-        update(Ballot)
-        .where(Ballot.challenge_id == challenge_id, Ballot.user_id == user_id, Ballot.used > 0)
-        .values(used=Ballot.used - 1)
-        .returning(Ballot.used)
+    # The idea first, then the ballot, then the vote row, as in cast_vote: in another
+    # order a withdrawal and a vote for the same idea deadlock on PostgreSQL.
+    count = db.session.scalar(_count_change(idea_id, -1, challenge_id, published_only=False))
+    used = (
+        None
+        if count is None
+        else db.session.scalar(
+            update(Ballot)
+            .where(Ballot.challenge_id == challenge_id, Ballot.user_id == user_id, Ballot.used > 0)
+            .values(used=Ballot.used - 1)
+            .returning(Ballot.used)
+        )
     )
     removed = (
         used is not None
@@ -209,13 +238,73 @@ def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
     )
     if not removed:
         db.session.rollback()
-        idea = db.session.get(Idea, idea_id)
-        if idea is None or idea.challenge_id != challenge_id:
+        if count is None:
             raise UserError(_("This idea does not exist in this challenge."), status=404)
         raise UserError(_("You have not voted for this idea."), status=409)
-    count = db.session.scalar(_count_change(idea_id, -1).returning(Idea.vote_count))
     db.session.commit()
     return BallotState(used, budget, count)
+
+
+# --- releasing the votes of a hidden idea ------------------------------------------------
+
+
+def release_votes(idea_id: int, challenge_id: int) -> list[int]:
+    """Delete the votes of an idea and give each voter the slot back; the caller commits.
+
+    Called in the transaction that hides the idea, after the hiding UPDATE took the
+    idea's row lock: a vote that came first is released here, a vote that comes later
+    waits for that lock and then finds the idea hidden (see ``_count_change``). Returns
+    the ids of the released voters.
+    """
+    voters = sorted(
+        db.session.scalars(
+            delete(Vote)
+            .where(Vote.idea_id == idea_id)
+            .returning(Vote.user_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not voters:
+        return []
+    # Ballots are locked in one order (by user id), so two hides releasing overlapping
+    # voters cannot deadlock each other.
+    db.session.execute(
+        select(Ballot.user_id)
+        .where(Ballot.challenge_id == challenge_id, Ballot.user_id.in_(voters))
+        .order_by(Ballot.user_id)
+        .with_for_update()
+    ).all()
+    db.session.execute(
+        update(Ballot)
+        .where(Ballot.challenge_id == challenge_id, Ballot.user_id.in_(voters), Ballot.used > 0)
+        .values(used=Ballot.used - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea_id)
+        .values(vote_count=0, updated_at=Idea.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return voters
+
+
+def tell_released_voters(user_ids: list[int], idea: Idea, challenge: Challenge, reason: str):
+    """Record one mail per released voter, in their language, in the caller's transaction:
+    the idea was hidden and the vote is free again. Deleted accounts get no mail."""
+    if not user_ids:
+        return
+    url = external_url("challenges.show", challenge_id=challenge.id)
+    voters = db.session.scalars(
+        select(User).where(User.id.in_(user_ids), User.deleted_at.is_(None)).order_by(User.id)
+    )
+    for voter in voters:
+        challenge_title, _lang = challenge.text("title", voter.locale)
+        jobs.enqueue(
+            jobs.send_email, voter.email, "vote_released", voter.locale,
+            {"name": voter.pseudonym, "title": idea.title, "challenge_title": challenge_title,
+             "reason": reason, "url": url},
+        )  # fmt: skip
 
 
 def voted_idea_ids(user, challenge: Challenge) -> set[int]:
@@ -301,6 +390,151 @@ def list_my_votes(user) -> list[Idea]:
             .order_by(Vote.created_at.desc(), Vote.id.desc())
         )
     )
+
+
+# --- counts as the public sees them -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoteTally:
+    """An idea's votes as the public sees them: online (the rows) and paper votes.
+
+    Paper votes join the total only when the challenge counts them, exactly as the ranking
+    does; otherwise they are shown apart as not counted.
+    """
+
+    online: int
+    paper: int
+    paper_counted: bool
+
+    @property
+    def total(self) -> int:
+        return self.online + (self.paper if self.paper_counted else 0)
+
+    @property
+    def label(self) -> str:
+        """ "84 votes" """
+        return ngettext("%(num)d vote", "%(num)d votes", self.total)
+
+    @property
+    def detail(self) -> str:
+        """ "84 votes: 12 online, 72 on paper" when paper votes count, else the label."""
+        if not (self.paper and self.paper_counted):
+            return self.label
+        return ngettext(
+            "%(num)d vote: %(online)d online, %(paper)d on paper",
+            "%(num)d votes: %(online)d online, %(paper)d on paper",
+            self.total,
+            online=self.online,
+            paper=self.paper,
+        )
+
+    @property
+    def uncounted(self) -> str:
+        """Paper votes that this challenge does not count, as a sentence (or "")."""
+        if not self.paper or self.paper_counted:
+            return ""
+        return ngettext(
+            "%(num)d paper vote is not counted in this challenge.",
+            "%(num)d paper votes are not counted in this challenge.",
+            self.paper,
+        )
+
+
+def vote_tally(idea: Idea, online: int | None = None) -> VoteTally:
+    """The idea's tally: one query for its paper votes (``online`` defaults to the cache)."""
+    return VoteTally(
+        idea.vote_count if online is None else online,
+        paper_vote_total(idea.id),
+        bool(idea.challenge.count_paper_votes),
+    )
+
+
+def paper_votes_by_idea(challenge_id: int):
+    """A subquery (idea_id, n) of the paper votes per idea of one challenge.
+
+    Paper votes come from few workshops, so this is small; lists join it to sort by and
+    show the counted total in the same query as the ideas.
+    """
+    return (
+        select(PaperVoteEntry.idea_id, func.sum(PaperVoteEntry.count).label("n"))
+        .join(Idea, Idea.id == PaperVoteEntry.idea_id)
+        .where(Idea.challenge_id == challenge_id)
+        .group_by(PaperVoteEntry.idea_id)
+        .subquery("paper")
+    )
+
+
+# --- the citizen's own votes (/my/votes) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyVote:
+    idea: Idea
+    tally: VoteTally
+
+
+@dataclass
+class MyChallengeVotes:
+    """The user's votes in one challenge, with what they can still do there."""
+
+    challenge: Challenge
+    state: BallotState
+    votes: list[MyVote]
+
+    @property
+    def voting_open(self) -> bool:
+        return self.challenge.voting_open()
+
+    @property
+    def counts_hidden(self) -> bool:
+        return bool(self.challenge.hide_counts_while_voting) and self.voting_open
+
+    @property
+    def budget(self) -> str:
+        """ "2 of 3 votes left", or for a budget of 0 that votes are unlimited."""
+        if self.state.remaining is None:
+            return ngettext(
+                "Votes are unlimited in this challenge; you have voted for %(num)d idea.",
+                "Votes are unlimited in this challenge; you have voted for %(num)d ideas.",
+                self.state.used,
+            )
+        return budget_message(self.state)
+
+
+def my_votes(user) -> list[MyChallengeVotes]:
+    """The user's votes by challenge, challenges with voting open first, then the one voted
+    in most recently; newest vote first within each. Three queries, however many votes."""
+    mine = select(Vote.idea_id).where(Vote.user_id == user.id)
+    paper = (
+        select(PaperVoteEntry.idea_id, func.sum(PaperVoteEntry.count).label("n"))
+        .where(PaperVoteEntry.idea_id.in_(mine))
+        .group_by(PaperVoteEntry.idea_id)
+        .subquery("paper")
+    )
+    rows = db.session.execute(
+        select(Idea, func.coalesce(paper.c.n, 0))
+        .join(Vote, and_(Vote.idea_id == Idea.id, Vote.user_id == user.id))
+        .outerjoin(paper, paper.c.idea_id == Idea.id)
+        .options(selectinload(Idea.challenge))
+        .order_by(Vote.created_at.desc(), Vote.id.desc())
+    ).all()
+    used = dict(
+        db.session.execute(
+            select(Ballot.challenge_id, Ballot.used).where(Ballot.user_id == user.id)
+        ).all()
+    )
+    groups: dict[int, MyChallengeVotes] = {}
+    for idea, paper_votes in rows:
+        challenge = idea.challenge
+        group = groups.get(challenge.id)
+        if group is None:
+            state = BallotState(used.get(challenge.id, 0), challenge.vote_budget)
+            group = groups[challenge.id] = MyChallengeVotes(challenge, state, [])
+        tally = VoteTally(idea.vote_count, int(paper_votes), bool(challenge.count_paper_votes))
+        group.votes.append(MyVote(idea, tally))
+    # Stable sort: within open and closed, the order of the newest vote stays.
+    return sorted(groups.values(), key=lambda group: not group.voting_open)
 
 
 # --- paper votes ------------------------------------------------------------------------
@@ -499,6 +733,44 @@ def check_vote_counts(repair: bool = False) -> list[tuple[int, int, int]]:
     if repair and mismatches:
         for idea_id, _cached, actual in mismatches:
             db.session.execute(update(Idea).where(Idea.id == idea_id).values(vote_count=actual))
+        db.session.commit()
+    return mismatches
+
+
+def _unreleased_votes():
+    """Votes on ideas hidden while voting ran, per idea: there must be none.
+
+    Hiding an idea while voting runs releases its votes (``release_votes``); its last
+    moderation, the hide, is then before the close of voting. Ideas hidden after voting
+    closed keep their votes, as the ranking does.
+    """
+    return (
+        select(Idea.id, func.count(Vote.id))
+        .join(Vote, Vote.idea_id == Idea.id)
+        .join(Challenge, Challenge.id == Idea.challenge_id)
+        .where(Idea.status == "hidden", Idea.moderated_at < Challenge.voting_closes_at)
+        .group_by(Idea.id)
+        .order_by(Idea.id)
+    )
+
+
+def check_released_votes(repair: bool = False) -> list[tuple[int, int]]:
+    """(idea id, votes) for every idea hidden while voting ran that still holds votes.
+
+    With ``repair`` the votes are released as the hide would have done (audited); their
+    voters are mailed while voting still runs, when the freed vote can still be used.
+    """
+    mismatches = [tuple(row) for row in db.session.execute(_unreleased_votes())]
+    if repair and mismatches:
+        for idea_id, _votes in mismatches:
+            idea = db.session.get(Idea, idea_id)
+            challenge = idea.challenge
+            if challenge.is_frozen:
+                continue  # frozen results never change; the report stays for a person
+            released = release_votes(idea.id, challenge.id)
+            record_action(None, "votes.release", "idea", idea.id, votes_released=len(released))
+            if challenge.voting_open():
+                tell_released_voters(released, idea, challenge, idea.moderation_reason)
         db.session.commit()
     return mismatches
 

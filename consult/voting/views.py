@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..challenges.models import Challenge
 from ..errors import UserError
 from ..extensions import db
-from ..i18n import _, ngettext
+from ..i18n import _
 from ..ideas.models import Idea
 from ..permissions import check_role, login_required
 from ..ratelimit import client_address
@@ -35,8 +35,14 @@ budget_message = services.budget_message
 
 
 def _answer(
-    counts_hidden: bool, idea_id: int, state: services.BallotState, voted: bool, message: str
+    counts: tuple[bool, bool],
+    idea_id: int,
+    state: services.BallotState,
+    voted: bool,
+    message: str,
 ):
+    """``counts``: (hidden while voting, paper votes counted), read before the commit."""
+    counts_hidden, paper_counted = counts
     budget = budget_message(state)
     if _wants_json():
         answer = {
@@ -47,11 +53,15 @@ def _answer(
         }
         # A challenge that hides counts while voting never reveals them, not even here.
         if not counts_hidden:
-            count = state.count
-            if count is None:  # a repeated vote: nothing changed, so nothing was returned
-                count = db.session.scalar(select(Idea.vote_count).where(Idea.id == idea_id))
-            answer["count"] = count
-            answer["count_label"] = ngettext("%(num)d vote", "%(num)d votes", count)
+            online = state.count
+            if online is None:  # a repeated vote: nothing changed, so nothing was returned
+                online = db.session.scalar(select(Idea.vote_count).where(Idea.id == idea_id))
+            paper = services.paper_vote_total(idea_id) if paper_counted else 0
+            tally = services.VoteTally(online, paper, paper_counted)
+            # The counted total, as the page shows it: online plus counted paper votes.
+            answer["count"] = tally.total
+            answer["count_label"] = tally.label
+            answer["count_detail"] = tally.detail
         return jsonify(answer)
     flash(f"{message} {budget}", "success")
     return redirect(safe_next(request.form.get("next"), url_for("ideas.show", idea_id=idea_id)))
@@ -76,13 +86,16 @@ def _vote_action(challenge_id: int, cast: bool):
     check_role("citizen")
     services.check_abuse_limits(current_user, client_address())
     # Read before the vote commits: afterwards the challenge would be loaded again.
-    counts_hidden = challenge.hide_counts_while_voting and challenge.voting_open()
+    counts = (
+        challenge.hide_counts_while_voting and challenge.voting_open(),
+        bool(challenge.count_paper_votes),
+    )
     try:
         if cast:
             state = services.cast_vote(current_user, challenge, idea_id)
-            return _answer(counts_hidden, idea_id, state, True, _("Your vote has been counted."))
+            return _answer(counts, idea_id, state, True, _("Your vote has been counted."))
         state = services.withdraw_vote(current_user, challenge, idea_id)
-        return _answer(counts_hidden, idea_id, state, False, _("Your vote has been withdrawn."))
+        return _answer(counts, idea_id, state, False, _("Your vote has been withdrawn."))
     except UserError as error:
         return _refusal(error)
 
@@ -100,7 +113,7 @@ def unvote(challenge_id: int):
 @bp.get("/my/votes")
 @login_required
 def my_votes():
-    return render_template("voting/mine.html", ideas=services.list_my_votes(current_user))
+    return render_template("voting/mine.html", groups=services.my_votes(current_user))
 
 
 from . import staff_views  # noqa: E402, F401  (registers the staff pages on bp)

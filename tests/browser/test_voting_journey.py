@@ -1,6 +1,7 @@
 """The voting journey on a phone, in German and English, with and without JavaScript:
 a visitor taps "Log in to vote", logs in and lands back on the idea, votes, sees the
-budget go down, votes on the list, withdraws and votes again. Every page is checked by
+budget go down, votes on the list, withdraws and votes again, and withdraws a vote from
+"My votes", which shows the remaining budget. Every page is checked by
 ``check`` (axe-core WCAG 2.1 AA, CSP, no third-party requests)."""
 
 import re
@@ -124,7 +125,21 @@ def test_a_citizen_votes_withdraws_and_votes_again(
     expect(page.get_by_role("link", name="Idee 1")).to_be_visible()
     expect(page.get_by_role("link", name="Idee 2")).to_be_visible()
     expect(page.get_by_role("link", name="Idee 3")).to_have_count(0)
+    expect(page.locator("main .vote-budget")).to_have_text(left(locale, 1))
+
+    # Withdraw the vote for "Idee 2" from "My votes": a plain form, back to the page.
+    page.get_by_role("button", name=tr(locale, "Withdraw vote")).and_(
+        page.locator(f'[aria-describedby="my-vote-{ideas[1].id}"]')
+    ).click()
+    expect(page).to_have_url(path_is(live_server, "/my/votes"))
+    expect(page.locator("main .flashes")).to_contain_text(
+        f"{tr(locale, 'Your vote has been withdrawn.')} {left(locale, 2)}"
+    )
+    expect(page.get_by_role("link", name="Idee 2")).to_have_count(0)
+    expect(page.get_by_role("link", name="Idee 1")).to_be_visible()
+    expect(page.locator("main .vote-budget")).to_have_text(left(locale, 2))
+    check(page)
 
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(Vote)) == 2
-    assert [i.vote_count for i in db.session.scalars(select(Idea).order_by(Idea.id))] == [1, 1, 0]
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 1
+    assert [i.vote_count for i in db.session.scalars(select(Idea).order_by(Idea.id))] == [1, 0, 0]

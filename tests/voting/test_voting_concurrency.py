@@ -320,3 +320,86 @@ def test_two_corrections_at_once_never_take_paper_votes_below_zero(app):
     assert sorted(outcomes) == sorted(["ok", "count"] * len(idea_ids))
     db.session.expire_all()
     assert all(services.paper_vote_total(i) == 0 for i in idea_ids)
+
+
+def test_citizens_voting_while_a_moderator_hides_the_idea_lose_no_vote(app):
+    """120 citizens vote for one idea at once while a moderator hides it after the first 20
+    votes. Each vote lands before the hide (and is released) or is refused because the idea
+    is hidden, never after it; afterwards no vote on the hidden idea remains, every ballot
+    and cached count equals its rows, and exactly the citizens whose vote landed are
+    mailed. (Checking the status before taking the idea's lock, as before, lets the votes
+    queued behind the hide land on the hidden idea.)"""
+    from consult.audit.models import AuditEntry
+    from consult.jobs import Outbox
+    from consult.moderation.services import hide_idea
+
+    challenge, (idea, other) = make_challenge(budget=2, ideas=2)
+    citizens = make_citizens(120)
+    moderator = User(
+        email="moderation@example.org",
+        pseudonym="Moderation",
+        pseudonym_key="moderation",
+        password_hash="!",
+        email_verified_at=now(),
+        privacy_consent_at=now(),
+        role_grants=[RoleGrant(role="moderator")],
+    )
+    db.session.add(moderator)
+    db.session.commit()
+    for citizen in citizens[::2]:  # a vote elsewhere, which the hide must leave alone
+        services.cast_vote(citizen, challenge, other.id)
+    challenge_id, idea_id, moderator_id = challenge.id, idea.id, moderator.id
+    enough_votes = threading.Event()
+    landed: list[int] = []
+    refused: dict[int, str] = {}
+
+    def citizen_job(user_id: int):
+        def job():
+            with app.app_context():
+                try:
+                    user = db.session.get(User, user_id)
+                    services.cast_vote(user, db.session.get(Challenge, challenge_id), idea_id)
+                    landed.append(user_id)
+                    if len(landed) >= 20:
+                        enough_votes.set()
+                except UserError as error:
+                    refused[user_id] = f"{error.status} {error.message}"
+                finally:
+                    db.session.remove()
+
+        return job
+
+    def moderator_job():
+        with app.app_context():
+            try:
+                # Its pooled connection first: 120 voting threads must not starve it.
+                db.session.connection()
+                enough_votes.wait(timeout=30)
+                hide_idea(
+                    db.session.get(User, moderator_id), db.session.get(Idea, idea_id), "other"
+                )
+            finally:
+                db.session.remove()
+
+    run_together([citizen_job(c.id) for c in citizens] + [moderator_job], workers=121)
+
+    db.session.expire_all()
+    assert db.session.get(Idea, idea_id).status == "hidden"
+    assert rows_for(idea_id) == 0 and db.session.get(Idea, idea_id).vote_count == 0
+    assert rows_for(other.id) == 60
+    assert_caches_match_rows()
+    with force_locale("de"):
+        hidden = gettext("This idea has been hidden by moderation and cannot receive votes.")
+    assert len(landed) + len(refused) == 120
+    assert set(refused.values()) == {f"409 {hidden}"}
+    assert len(landed) >= 20 and refused, (len(landed), len(refused))  # both sides of the race
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "idea.hide"))
+    assert entry.details["votes_released"] == len(landed)
+    mailed = sorted(
+        row.args[0]
+        for row in db.session.scalars(select(Outbox))
+        if row.job == "send_email" and row.args[1] == "vote_released"
+    )
+    assert mailed == sorted(c.email for c in citizens if c.id in set(landed))
+    used = {b.user_id: b.used for b in db.session.scalars(select(Ballot))}
+    assert all(used.get(c.id, 0) == (1 if n % 2 == 0 else 0) for n, c in enumerate(citizens))

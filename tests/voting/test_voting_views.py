@@ -101,6 +101,7 @@ def test_json_answers_carry_state_budget_and_a_translated_count(client, login, w
         "remaining": 4,
         "count": 1,
         "count_label": count_label(1),
+        "count_detail": count_label(1),  # no paper votes: the same as the label
     }
     again = client.post_form(url, {"idea": ideas[1].id}, headers=JSON).get_json()
     assert again["remaining"] == 4 and again["count"] == 1  # repeating is harmless

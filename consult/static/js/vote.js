@@ -16,7 +16,10 @@
     button.textContent = button.getAttribute(voted ? "data-label-voted" : "data-label-vote");
     var count = document.getElementById("votes-" + form.getAttribute("data-idea"));
     // The label comes translated from the server; without it (counts hidden) nothing shows.
-    if (count && data.count_label) { count.textContent = data.count_label; }
+    // The idea page shows the total with its online and paper parts (count_detail).
+    if (count && data.count_label) {
+      count.textContent = count.hasAttribute("data-count-detail") ? data.count_detail : data.count_label;
+    }
     var budgets = document.querySelectorAll("[data-vote-budget]");
     for (var i = 0; i < budgets.length; i++) { budgets[i].textContent = data.budget; }
     announce(data.message + " " + data.budget);
