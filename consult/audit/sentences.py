@@ -293,8 +293,8 @@ def _idea_hide(n, e, d):
 def _released(count: int) -> Markup:
     return _say(
         ngettext(
-            "%(num)s vote went back to its voter, who was told by mail.",
-            "%(num)s votes went back to their voters, who were told by mail.",
+            "%(num)s vote went back to its voter.",
+            "%(num)s votes went back to their voters.",
             count,
         ),
         num=count,

@@ -381,17 +381,6 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> Voti
     )
 
 
-def list_my_votes(user) -> list[Idea]:
-    """Every idea the user voted for, newest vote first."""
-    return list(
-        db.session.scalars(
-            select(Idea)
-            .join(Vote, and_(Vote.idea_id == Idea.id, Vote.user_id == user.id))
-            .order_by(Vote.created_at.desc(), Vote.id.desc())
-        )
-    )
-
-
 # --- counts as the public sees them -----------------------------------------------------
 
 

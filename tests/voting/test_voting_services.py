@@ -126,12 +126,3 @@ def test_votes_store_no_address_and_no_user_agent(app):
     columns = {c["name"] for c in inspect(db.engine).get_columns("votes")}
     assert columns == {"id", "challenge_id", "idea_id", "user_id", "created_at"}
     assert {c.name for c in Vote.__table__.columns} == columns
-
-
-def test_my_votes_lists_newest_first(app, citizen, make_user):
-    challenge = make_challenge()
-    first, second, not_mine = make_idea(challenge), make_idea(challenge), make_idea(challenge)
-    services.cast_vote(citizen, challenge, first.id)
-    services.cast_vote(citizen, challenge, second.id)
-    services.cast_vote(make_user(), challenge, not_mine.id)
-    assert [i.id for i in services.list_my_votes(citizen)] == [second.id, first.id]
