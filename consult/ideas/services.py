@@ -36,7 +36,12 @@ from ..media.models import Image
 from ..media.services import discard_image, store_image
 from ..text import checked_text, clean_line, clean_text, has_invisible_characters, render_markdown
 from ..urls import external_url
-from ..voting.services import paper_votes_by_idea
+from ..voting.services import (
+    WITHDRAWN_BY_AUTHOR,
+    paper_votes_by_idea,
+    release_votes,
+    tell_released_voters,
+)
 from .models import (
     BODY_MAX,
     COMMENT_MAX,
@@ -320,9 +325,25 @@ def withdraw_idea(author, idea: Idea) -> None:
     _require_author(author, idea)
     if idea.status == "withdrawn":
         return
-    require_submission_open(idea.challenge)
-    idea.status, idea.withdrawn_at = "withdrawn", now()
+    challenge = idea.challenge
+    require_submission_open(challenge)
+    # A conditional UPDATE takes the idea's row lock first, as hiding does: a vote that
+    # came first is released below, a later one finds the idea withdrawn (DESIGN §4).
+    changed = db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea.id, Idea.status != "withdrawn")
+        .values(status="withdrawn", withdrawn_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        db.session.rollback()
+        return
+    # When submission and voting overlap, the idea's votes go back to their voters.
+    if challenge.voting_open():
+        released = release_votes(idea.id, challenge.id)
+        tell_released_voters(released, idea, challenge, WITHDRAWN_BY_AUTHOR)
     db.session.commit()
+    db.session.refresh(idea)
 
 
 def delete_draft(author, idea: Idea) -> None:

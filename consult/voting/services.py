@@ -289,9 +289,14 @@ def release_votes(idea_id: int, challenge_id: int) -> list[int]:
     return voters
 
 
+# The reason given to released voters when the author, not a moderator, took the idea back.
+WITHDRAWN_BY_AUTHOR = "withdrawn_by_author"
+
+
 def tell_released_voters(user_ids: list[int], idea: Idea, challenge: Challenge, reason: str):
     """Record one mail per released voter, in their language, in the caller's transaction:
-    the idea was hidden and the vote is free again. Deleted accounts get no mail."""
+    the idea was hidden (or its author withdrew it: ``WITHDRAWN_BY_AUTHOR``) and the vote is
+    free again. Deleted accounts get no mail."""
     if not user_ids:
         return
     url = external_url("challenges.show", challenge_id=challenge.id)

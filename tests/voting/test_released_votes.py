@@ -346,3 +346,38 @@ def test_the_moderator_is_told_how_many_votes_went_back(app, client, login, worl
         )
     assert str(escape(told)) in html
     assert rows(a.id) == 0
+
+
+def test_an_author_withdrawing_while_voting_runs_gives_the_votes_back(app, world, mailbox):
+    from consult.ideas.services import withdraw_idea
+
+    challenge, (a, b, _c), people = world
+    # Submission and voting overlap, so the author may still take the idea back.
+    challenge.submission_closes_at = now() + DAY
+    db.session.commit()
+    vera, eric = people["vera"], people["eric"]
+    services.cast_vote(vera, challenge, a.id)
+    services.cast_vote(vera, challenge, b.id)
+    services.cast_vote(eric, challenge, a.id)
+
+    withdraw_idea(db.session.get(type(people["vera"]), a.author_id), a)
+
+    db.session.expire_all()
+    assert db.session.get(Idea, a.id).status == "withdrawn"
+    assert rows(a.id) == 0 and db.session.get(Idea, a.id).vote_count == 0
+    assert (used(challenge, vera), used(challenge, eric)) == (1, 0)
+    assert_caches_match_rows()
+    assert sorted(row.args[0] for row in released_jobs()) == [
+        "eric@example.org",
+        "vera@example.org",
+    ]
+    english = mailbox.text(mailbox.last_to("eric@example.org"))
+    assert "Its author has withdrawn this idea." in english
+    assert "moderators" not in english
+    german = mailbox.text(mailbox.last_to("vera@example.org"))
+    assert tr("Your vote is free again: you can give it to another idea while voting runs.") in (
+        german
+    )
+    with pytest.raises(UserError) as refused:
+        services.cast_vote(eric, challenge, a.id)
+    assert refused.value.status == 404  # a withdrawn idea is gone from the challenge
