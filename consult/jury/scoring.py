@@ -19,7 +19,7 @@ from ..accounts.models import User
 from ..audit.services import record_action
 from ..challenges.models import Challenge
 from ..clock import now
-from ..errors import UserError
+from ..errors import FieldErrors, UserError
 from ..extensions import db
 from ..i18n import _, ngettext
 from ..ideas.models import Idea
@@ -44,13 +44,8 @@ REMIND_INTERVAL = timedelta(hours=1)
 OPEN, SCORED, CONFLICT = "open", "scored", "conflict"
 
 
-class ScoreErrors(UserError):
-    """Several fields refused at once: ``errors`` maps each form field to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        first_field, first_message = next(iter(errors.items()))
-        super().__init__(first_message, field=first_field, status=400)
-        self.errors = errors
+class ScoreErrors(FieldErrors):
+    """Refused scores: ``errors`` maps each form field to its message."""
 
 
 def score_field(criterion_id: int) -> str:
