@@ -417,34 +417,86 @@ def _scored_by_submitted(challenge: Challenge):
     )
 
 
-@_use_case
-def remove_from_shortlist(actor, challenge: Challenge, idea_id: int) -> bool:
-    """Take an idea off the shortlist, and away from every juror; audited.
+def _jurors_with_scores(challenge: Challenge, idea_id: int) -> list[int]:
+    """Jurors with saved scores on an idea: what taking it off the shortlist deletes."""
+    return list(
+        db.session.scalars(
+            select(JuryReview.juror_id)
+            .join(JuryScore, JuryScore.review_id == JuryReview.id)
+            .where(JuryReview.challenge_id == challenge.id, JuryReview.idea_id == idea_id)
+            .distinct()
+            .order_by(JuryReview.juror_id)
+        )
+    )
 
-    Still allowed after a juror has submitted (not after freezing) for an idea no
-    submitted juror has scored: else an idea every juror declared a conflict on would
-    leave results that can never be frozen. Returns whether it was such a late removal.
-    """
-    _hold(challenge)
+
+@dataclass(frozen=True)
+class RemovalImpact:
+    """What taking an idea off the shortlist would do, for staff to confirm first."""
+
+    idea: Idea
+    entry: ShortlistEntry
+    scored_by: list[int]  # jurors whose saved scores on it would be deleted
+    late: bool  # a juror has submitted: the jury's work is partly final
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.scored_by) or self.late
+
+
+class RemovalNeedsConfirmation(UserError):
+    """Removing would delete jurors' work (or comes after a submission): ask staff first."""
+
+    def __init__(self, impact: RemovalImpact):
+        super().__init__(_("Please confirm that the idea is taken off the shortlist."), status=409)
+        self.impact = impact
+
+
+def shortlist_removal_impact(challenge: Challenge, idea_id: int) -> RemovalImpact:
+    """What removing would delete; refused as removing itself would be (404, 409)."""
     check_not_frozen(challenge)
-    late = any_juror_submitted(challenge)
     entry = db.session.get(ShortlistEntry, (challenge.id, idea_id))
     if entry is None:
         raise UserError(_("This idea is not on the shortlist."), status=404)
+    late = any_juror_submitted(challenge)
     scored = _scored_by_submitted(challenge).where(JuryReview.idea_id == idea_id)
     if late and db.session.scalar(scored.limit(1)) is not None:
         raise UserError(
             _("A juror has already submitted scores for this idea, so it stays on the shortlist."),
             status=409,
         )
-    record_action(
-        actor, "jury.shortlist_remove", "challenge", challenge.id,
-        idea=idea_id, source=entry.source, **({"after_submission": True} if late else {}),
-    )  # fmt: skip
+    return RemovalImpact(
+        db.session.get(Idea, idea_id), entry, _jurors_with_scores(challenge, idea_id), late
+    )
+
+
+@_use_case
+def remove_from_shortlist(
+    actor, challenge: Challenge, idea_id: int, confirmed: int | None = None
+) -> RemovalImpact:
+    """Take an idea off the shortlist, and away from every juror; audited.
+
+    Still allowed after a juror has submitted (not after freezing) for an idea no
+    submitted juror has scored: else an idea every juror declared a conflict on would
+    leave results that can never be frozen. When it deletes jurors' saved scores, or
+    comes after a submission, staff must confirm first: ``confirmed`` is the number of
+    jurors with saved scores the confirmation page showed. If that number has changed
+    since (a juror saved meanwhile), they are asked again (``RemovalNeedsConfirmation``).
+    """
+    _hold(challenge)
+    impact = shortlist_removal_impact(challenge, idea_id)
+    if impact.needs_confirmation and confirmed != len(impact.scored_by):
+        raise RemovalNeedsConfirmation(impact)
+    details = {"idea": idea_id, "source": impact.entry.source}
+    if impact.scored_by:
+        details["scores_deleted_of"] = impact.scored_by
+    if impact.late:
+        details["after_submission"] = True
+    record_action(actor, "jury.shortlist_remove", "challenge", challenge.id, **details)
     _delete_reviews(challenge, idea_id=idea_id)
-    db.session.delete(entry)
+    db.session.delete(impact.entry)
     db.session.commit()
-    return late
+    return impact
 
 
 # --- jurors -----------------------------------------------------------------------------
@@ -576,6 +628,7 @@ class ShortlistLine:
     added_by: User | None
     removable: bool  # staff may still take it off the shortlist
     unscoreable: bool  # jurors are seated, but none of them can score it
+    scored_by: int = 0  # jurors with saved scores on it (deleted if it is taken off)
 
 
 @dataclass(frozen=True)
@@ -641,10 +694,20 @@ def jury_setup_view(challenge: Challenge) -> JurySetup:
             )
         )
     )
+    # How many jurors would lose saved scores if an idea were taken off (counts, no values).
+    scored_by = dict(
+        db.session.execute(
+            select(JuryReview.idea_id, func.count(func.distinct(JuryReview.juror_id)))
+            .join(JuryScore, JuryScore.review_id == JuryReview.id)
+            .where(JuryReview.challenge_id == challenge.id)
+            .group_by(JuryReview.idea_id)
+        ).all()
+    )
     shortlist = sorted(
         (ShortlistLine(e, idea, entry_votes[idea.id], people.get(e.added_by_id),
                        removable=not challenge.is_frozen and idea.id not in kept,
-                       unscoreable=bool(assignments) and idea.id not in able)
+                       unscoreable=bool(assignments) and idea.id not in able,
+                       scored_by=scored_by.get(idea.id, 0))
          for e, idea in entries),
         key=lambda line: (-line.votes, line.idea.id),
     )  # fmt: skip
