@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import wraps
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import RoleGrant, User
 from ..audit.services import record_action
 from ..challenges.models import Challenge
+from ..clock import now
 from ..errors import UserError
 from ..extensions import db
 from ..i18n import _
@@ -37,6 +38,7 @@ from .models import (
     JuryScore,
     ShortlistEntry,
 )
+from .scoring import mail_juror
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 2000
@@ -303,6 +305,50 @@ def _add_entries(actor, challenge: Challenge, idea_ids: list[int], source: str, 
             )
 
 
+def _mail_ideas_ready(challenge: Challenge) -> None:
+    """Tell every seated juror who now has ideas, once per seat, that they can start.
+
+    Each seat is claimed by one conditional UPDATE of ``ideas_mailed_at`` in the caller's
+    transaction, with the mail's outbox row: the mail goes out after the commit, and a
+    second shortlist change (or a retried request) finds the seat claimed.
+    """
+    db.session.flush()
+    has_ideas = exists().where(
+        JuryReview.challenge_id == JurorAssignment.challenge_id,
+        JuryReview.juror_id == JurorAssignment.user_id,
+    )
+    waiting = list(
+        db.session.scalars(
+            select(JurorAssignment.user_id).where(
+                JurorAssignment.challenge_id == challenge.id,
+                JurorAssignment.ideas_mailed_at.is_(None),
+                JurorAssignment.submitted_at.is_(None),
+                has_ideas,
+            )
+        )
+    )
+    moment = now()
+    for user_id in waiting:
+        claimed = db.session.execute(
+            update(JurorAssignment)
+            .where(
+                JurorAssignment.challenge_id == challenge.id,
+                JurorAssignment.user_id == user_id,
+                JurorAssignment.ideas_mailed_at.is_(None),
+            )
+            .values(ideas_mailed_at=moment)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        user = db.session.get(User, user_id)
+        if claimed == 1 and user.is_active and user.email:
+            count = db.session.scalar(
+                select(func.count()).where(
+                    JuryReview.challenge_id == challenge.id, JuryReview.juror_id == user_id
+                )
+            )
+            mail_juror(user, challenge, "jury_ideas_ready", ideas=count)
+
+
 def _commit_or_conflict(message: str) -> None:
     """Commit; a unique key hit by a concurrent request becomes a 409, not a 500."""
     try:
@@ -346,6 +392,7 @@ def shortlist_top_ideas(actor, challenge: Challenge) -> TopIdeas:
     if not added:
         return result
     _add_entries(actor, challenge, added, "votes", "")
+    _mail_ideas_ready(challenge)
     record_action(
         actor, "jury.shortlist_add", "challenge", challenge.id,
         source="votes", ideas=added, size=size, tied_extra=result.tied_extra,
@@ -376,6 +423,7 @@ def pick_for_shortlist(actor, challenge: Challenge, idea_id: int, reason: str) -
     if idea.id in _shortlisted_ids(challenge):
         raise UserError(_("This idea is already on the shortlist."), field="idea", status=409)
     _add_entries(actor, challenge, [idea.id], "staff", text)
+    _mail_ideas_ready(challenge)
     record_action(
         actor, "jury.shortlist_add", "challenge", challenge.id,
         source="staff", ideas=[idea.id], reason=text,
@@ -542,11 +590,19 @@ def seat_juror(actor, challenge: Challenge, person: str) -> User:
             _("This person has voted in this challenge; jurors may not judge what they voted on."),
             field="person", status=409,
         )  # fmt: skip
+    ideas = _shortlisted_ids(challenge)
+    # One mail tells a juror they are seated and, if there is a shortlist, that their
+    # ideas are ready: no second "ideas ready" mail for the same seat.
     db.session.add(
-        JurorAssignment(challenge_id=challenge.id, user_id=user.id, assigned_by_id=actor.id)
-    )
-    for idea_id in _shortlisted_ids(challenge):
+        JurorAssignment(
+            challenge_id=challenge.id, user_id=user.id, assigned_by_id=actor.id,
+            ideas_mailed_at=now() if ideas else None,
+        )
+    )  # fmt: skip
+    for idea_id in ideas:
         db.session.add(JuryReview(challenge_id=challenge.id, juror_id=user.id, idea_id=idea_id))
+    if user.is_active and user.email:
+        mail_juror(user, challenge, "jury_seated", ideas=len(ideas))
     record_action(
         actor, "jury.juror_assign", "challenge", challenge.id,
         juror=user.id, name=user.pseudonym, ideas=sorted(_shortlisted_ids(challenge)),
@@ -603,6 +659,8 @@ def set_juror_ideas(actor, challenge: Challenge, juror_id: int, idea_ids) -> tup
         db.session.add(JuryReview(challenge_id=challenge.id, juror_id=juror_id, idea_id=idea_id))
     if taken:
         _delete_reviews(challenge, juror_id=juror_id, idea_id=taken)
+    if given:
+        _mail_ideas_ready(challenge)
     record_action(
         actor, "jury.juror_assign", "challenge", challenge.id,
         juror=juror_id, given=given, taken=taken,
