@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "comment.hide": _l("Comment hidden"),
     "report.resolve": _l("Report closed"),
     "votes.paper_entry": _l("Paper votes entered"),
+    "votes.paper_sheet": _l("Workshop sheet of paper votes entered"),
     "jury.settings": _l("Jury settings changed"),
     "jury.criterion_create": _l("Jury criterion added"),
     "jury.criterion_update": _l("Jury criterion changed"),
