@@ -12,6 +12,7 @@ Exactness comes from the database, never from a check-then-insert in Python:
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import get_timezone
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -390,12 +391,6 @@ def sheet_field(idea_id) -> str:
     return f"count-{idea_id}"
 
 
-def _local_zone():
-    from ..challenges.forms import local_zone
-
-    return local_zone()
-
-
 def _sheet_date(raw, challenge: Challenge) -> date | None:
     """The event day (YYYY-MM-DD, Berlin): not in the future, not before ideas came in."""
     if isinstance(raw, date):
@@ -407,7 +402,7 @@ def _sheet_date(raw, challenge: Challenge) -> date | None:
             day = None
     if day is None:
         return None
-    zone = _local_zone()
+    zone = get_timezone()
     first = challenge.submission_opens_at.astimezone(zone).date()
     today = now().astimezone(zone).date()
     return day if first <= day <= today else None
@@ -415,7 +410,7 @@ def _sheet_date(raw, challenge: Challenge) -> date | None:
 
 def paper_sheet_today() -> date:
     """Today in the city (Berlin): the date a new sheet starts with."""
-    return now().astimezone(_local_zone()).date()
+    return now().astimezone(get_timezone()).date()
 
 
 def enter_paper_vote_sheet(

@@ -69,19 +69,21 @@ def staff_enter_paper_sheet(challenge_id: int):
         if key.startswith("count-"):
             values = request.form.getlist(key)
             # A field sent twice is a count nobody can mean: the service refuses "?".
-            counts[key.removeprefix("count-")[:12]] = values[0][:12] if len(values) == 1 else "?"
-    values = {name: request.form.get(name, "")[:limit] for name, limit in _KEEP.items()}
-    values.update({services.sheet_field(k): v for k, v in counts.items()})
+            counts[key.removeprefix("count-")] = values[0] if len(values) == 1 else "?"
+    fields = {name: request.form.get(name, "") for name in _KEEP}
+    # The service judges what was sent; the page shows it again, cut to a sane length.
+    shown = {name: value[: _KEEP[name]] for name, value in fields.items()}
+    shown.update({services.sheet_field(k[:12]): v[:12] for k, v in counts.items()})
     try:
         entries = services.enter_paper_vote_sheet(
-            current_user, challenge, values["event_name"], values["event_date"], counts,
-            request.form.get("note", ""),
+            current_user, challenge, fields["event_name"], fields["event_date"], counts,
+            fields["note"],
         )  # fmt: skip
     except FieldErrors as error:
-        return _render(challenge, error.status, sheet={"values": values, "errors": error.errors})
+        return _render(challenge, error.status, sheet={"values": shown, "errors": error.errors})
     except UserError as error:
         return _render(
-            challenge, error.status, sheet={"values": values, "errors": {"form": error.message}}
+            challenge, error.status, sheet={"values": shown, "errors": {"form": error.message}}
         )
     flash(
         ngettext(

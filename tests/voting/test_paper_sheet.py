@@ -8,7 +8,8 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
+from markupsafe import escape
 from sqlalchemy import func, select
 from voting_support import challenge_with_ideas, make_idea, says, tr
 
@@ -240,10 +241,13 @@ def test_one_form_enters_the_whole_sheet(client, staff):
     response = client.post_form(url(challenge, "/sheet"), sheet(ideas, ["12", "", "3"]))
     assert response.status_code == 302
     page = client.get(url(challenge)).get_data(as_text=True)
-    assert says(
-        "The sheet of “%(event)s” has been entered: %(num)d paper votes.",
-        event="Stadtteilfest Hörde", num=15,
-    ) in page  # fmt: skip
+    with force_locale("de"):
+        entered = ngettext(
+            "The sheet of “%(event)s” has been entered: %(num)d paper vote.",
+            "The sheet of “%(event)s” has been entered: %(num)d paper votes.",
+            15, event="Stadtteilfest Hörde",
+        )  # fmt: skip
+    assert str(escape(entered)) in page
     assert "<td>0</td><td>12</td><td>12</td>" in page
     assert f'<time datetime="{today()}">' in page
     assert state() == {"entries": [(ideas[0].id, 12), (ideas[2].id, 3)], "audit": 1}
@@ -256,10 +260,10 @@ def test_a_hostile_sheet_shows_the_message_at_the_field_and_keeps_the_typing(
     client, staff, value, locale
 ):
     challenge, (good, bad) = challenge_with_ideas(2)
+    staff.locale = locale  # pages speak the account's language
+    db.session.commit()
     before = state()
-    response = client.post_form(
-        url(challenge, "/sheet") + f"?lang={locale}", sheet([good, bad], ["7", value])
-    )
+    response = client.post_form(url(challenge, "/sheet"), sheet([good, bad], ["7", value]))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page
@@ -359,3 +363,25 @@ def test_table_headers_keep_their_words_whole(client, staff):
     rule = re.search(r"\.paper-votes th, \.paper-entries th \{([^}]*)\}", css)
     assert rule is not None
     assert "overflow-wrap: normal" in rule.group(1) and "word-break: normal" in rule.group(1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("event_name", "x" * 121),  # one too many: refused, not cut to fit
+        ("event_name", "Markt\u202e"),
+        ("event_name", "   "),
+        ("event_date", "2026-12-031"),
+        ("event_date", "morgen"),
+        ("note", "n" * 1001),
+    ],
+)
+def test_a_hostile_event_date_or_note_is_refused_at_its_field(client, staff, field, value):
+    challenge, (idea,) = challenge_with_ideas(1)
+    data = sheet([idea], ["5"], **{field: value})
+    response = client.post_form(url(challenge, "/sheet"), data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert error_at(page, field), field
+    assert f'<a href="#{field}">' in page
+    assert state() == {"entries": [], "audit": 0}
