@@ -554,7 +554,7 @@ def jury_progress(challenge: Challenge) -> Progress:
 class Reminders:
     reminded: int
     skipped: int  # reminded less than an hour ago
-    waiting: int = 0  # no ideas yet (no shortlist): nothing to remind them of
+    waiting: int = 0  # no ideas to score yet (no shortlist, or none given): not reminded
 
 
 def remind_jurors(actor, challenge: Challenge) -> Reminders:

@@ -184,10 +184,10 @@ def remind(challenge_id: int):
     if sent.waiting:
         flash(
             ngettext(
-                "%(num)d juror has no ideas yet, because the shortlist is not ready: they get "
-                "a mail when it is.",
-                "%(num)d jurors have no ideas yet, because the shortlist is not ready: they get "
-                "a mail when it is.",
+                "%(num)d juror has no ideas to score yet and was not reminded; they get a mail "
+                "when their ideas are ready.",
+                "%(num)d jurors have no ideas to score yet and were not reminded; they get a "
+                "mail when their ideas are ready.",
                 sent.waiting,
             ),
             "success",

@@ -275,10 +275,10 @@ def test_the_reminder_says_submit_when_nothing_is_open_and_skips_jurors_without_
         says_n("%(num)d juror has been reminded.", "%(num)d jurors have been reminded.", 2) in page
     )
     assert says_n(
-        "%(num)d juror has no ideas yet, because the shortlist is not ready: they get a mail "
-        "when it is.",
-        "%(num)d jurors have no ideas yet, because the shortlist is not ready: they get a mail "
-        "when it is.",
+        "%(num)d juror has no ideas to score yet and was not reminded; they get a mail "
+        "when their ideas are ready.",
+        "%(num)d jurors have no ideas to score yet and were not reminded; they get a "
+        "mail when their ideas are ready.",
         1,
     ) in page  # fmt: skip
     assert mailbox.to(waiting.email) == []
