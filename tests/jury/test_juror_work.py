@@ -288,3 +288,44 @@ def test_the_reminder_says_submit_when_nothing_is_open_and_skips_jurors_without_
         tr("Please submit your scores by %(deadline)s:", deadline=deadline(world.challenge)) in text
     )
     assert tr_n("%(num)d idea is still open.", "%(num)d ideas are still open.", 0) not in text
+
+
+@pytest.mark.postgres_only
+def test_two_shortlist_changes_at_once_tell_each_juror_once(app, make_user):
+    """Top N and a staff pick released together: one "ideas ready" mail per juror."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jury_support import add_votes
+
+    from consult.accounts.models import User
+
+    challenge = evaluation_challenge()
+    staff = make_user(roles=("staff",))
+    jurors = [make_user(roles=("juror",)) for _ in range(3)]
+    voted = make_idea(challenge, "Mit Stimmen")
+    add_votes(voted, 5)
+    picked = make_idea(challenge, "Ausgewählt")
+    for juror in jurors:
+        setup.seat_juror(staff, challenge, juror.email)
+    ids = (challenge.id, staff.id, picked.id)
+    barrier = threading.Barrier(2)
+
+    def run(action):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                challenge_now = db.session.get(Challenge, ids[0])
+                actor = db.session.get(User, ids[1])
+                if action == "top":
+                    setup.shortlist_top_ideas(actor, challenge_now)
+                else:
+                    setup.pick_for_shortlist(actor, challenge_now, ids[2], "Gut")
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(run, ["top", "pick"]))
+    db.session.expire_all()
+    ready = mails("jury_ideas_ready")
+    assert sorted(row.args[0] for row in ready) == sorted(j.email for j in jurors)
