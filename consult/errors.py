@@ -135,3 +135,16 @@ class UserError(Exception):
         self.message = message
         self.field = field
         self.status = status
+
+
+class FieldErrors(UserError):
+    """Several fields refused at once: ``errors`` maps each form field to its message.
+
+    The first one is the ``message``/``field`` of a plain ``UserError``, so callers that
+    show a single refusal still work.
+    """
+
+    def __init__(self, errors: dict[str, str], status: int = 400):
+        first_field, first_message = next(iter(errors.items()))
+        super().__init__(first_message, field=first_field, status=status)
+        self.errors = errors

@@ -357,6 +357,21 @@ def _paper_votes(n, e, d):
     )  # fmt: skip
 
 
+@sentence("votes.paper_sheet", _l("Workshop sheet of paper votes entered"))
+def _paper_sheet(n, e, d):
+    total = d.get("total") if isinstance(d.get("total"), int) else 0
+    counts = d.get("counts") if isinstance(d.get("counts"), dict) else {}
+    return _say(
+        ngettext(
+            "%(actor)s entered a workshop sheet of %(num)s paper vote for %(ideas)s ideas of the challenge %(challenge)s (event: %(event)s, %(day)s).",
+            "%(actor)s entered a workshop sheet of %(num)s paper votes for %(ideas)s ideas of the challenge %(challenge)s (event: %(event)s, %(day)s).",
+            total,
+        ),
+        actor=n.actor(e), num=total, ideas=len(counts), challenge=n.challenge(e.object_id),
+        event=_quoted(d.get("event")), day=_date(d.get("date")),
+    )  # fmt: skip
+
+
 @sentence("jury.settings", _l("Jury settings changed"))
 def _jury_settings(n, e, d):
     changes = [

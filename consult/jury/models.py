@@ -84,6 +84,9 @@ class JurorAssignment(db.Model):
     # Set once, when the juror submits all scores; from then on they cannot change.
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the juror was told their ideas are ready to score: claimed by one conditional
+    # UPDATE, so that mail goes out once per seat however often the shortlist changes.
+    ideas_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class JuryReview(db.Model):

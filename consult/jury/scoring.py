@@ -18,13 +18,15 @@ from .. import jobs
 from ..accounts.models import User
 from ..audit.services import record_action
 from ..challenges.models import Challenge
+from ..challenges.timeline import format_when
 from ..clock import now
-from ..errors import UserError
+from ..errors import FieldErrors, UserError
 from ..extensions import db
-from ..i18n import _, ngettext
+from ..i18n import _, force_locale, ngettext
 from ..ideas.models import Idea
 from ..text import clean_text, has_invisible_characters
 from ..urls import external_url
+from ..voting.services import counted_votes_for
 from .locks import check_not_frozen
 from .models import (
     SCORE_MAX,
@@ -44,13 +46,8 @@ REMIND_INTERVAL = timedelta(hours=1)
 OPEN, SCORED, CONFLICT = "open", "scored", "conflict"
 
 
-class ScoreErrors(UserError):
-    """Several fields refused at once: ``errors`` maps each form field to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        first_field, first_message = next(iter(errors.items()))
-        super().__init__(first_message, field=first_field, status=400)
-        self.errors = errors
+class ScoreErrors(FieldErrors):
+    """Refused scores: ``errors`` maps each form field to its message."""
 
 
 def score_field(criterion_id: int) -> str:
@@ -123,6 +120,30 @@ def _state(review: JuryReview, values: dict[int, int], criterion_ids: set[int]) 
     return OPEN
 
 
+def jury_deadline(challenge: Challenge) -> datetime:
+    """When jurors must have submitted: the schedule has no jury date of its own, and
+    the results (``results_at``) can only be published once every juror has submitted."""
+    return challenge.results_at
+
+
+def has_shortlist(challenge: Challenge) -> bool:
+    return (
+        db.session.scalar(
+            select(ShortlistEntry.idea_id)
+            .where(ShortlistEntry.challenge_id == challenge.id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def shown_votes(challenge: Challenge, idea: Idea) -> int | None:
+    """The idea's counted votes as the public page shows them; None while they are hidden."""
+    if challenge.hide_counts_while_voting and challenge.voting_open():
+        return None
+    return counted_votes_for(challenge, [idea.id])[idea.id]
+
+
 @dataclass(frozen=True)
 class WorkLine:
     """One challenge on the juror's list: how far along they are."""
@@ -131,6 +152,12 @@ class WorkLine:
     assigned: int
     done: int  # scored or declared a conflict
     submitted_at: datetime | None
+    # False until staff have drawn up the shortlist: "0 of 0 done" would read as broken.
+    shortlist_ready: bool = True
+
+    @property
+    def deadline(self) -> datetime:
+        return jury_deadline(self.challenge)
 
 
 def list_jury_work(user) -> list[WorkLine]:
@@ -147,7 +174,8 @@ def list_jury_work(user) -> list[WorkLine]:
         criterion_ids = {c.id for c in criteria_of(challenge)}
         values = _score_values([r.id for r in reviews])
         done = sum(_state(r, values.get(r.id, {}), criterion_ids) != OPEN for r in reviews)
-        lines.append(WorkLine(challenge, len(reviews), done, seat.submitted_at))
+        ready = bool(reviews) or has_shortlist(challenge)
+        lines.append(WorkLine(challenge, len(reviews), done, seat.submitted_at, ready))
     return lines
 
 
@@ -165,6 +193,11 @@ class Overview:
     seat: JurorAssignment
     criteria: list[JuryCriterion]
     items: list[ReviewItem]
+    shortlist_ready: bool = True
+
+    @property
+    def deadline(self) -> datetime:
+        return jury_deadline(self.challenge)
 
     @property
     def submitted(self) -> bool:
@@ -202,7 +235,19 @@ def juror_overview(user, challenge: Challenge) -> Overview:
                    values.get(review.id, {}))
         for review, idea in rows
     ]  # fmt: skip
-    return Overview(challenge, seat, criteria, items)
+    return Overview(challenge, seat, criteria, items, bool(items) or has_shortlist(challenge))
+
+
+def next_open_idea(user, challenge: Challenge, after_idea_id: int) -> Idea | None:
+    """The idea the juror should score next: the first open one after ``after_idea_id`` in
+    the overview's order, else the first open one before it; None when none is open."""
+    items = juror_overview(user, challenge).items
+    ids = [item.idea.id for item in items]
+    start = ids.index(after_idea_id) + 1 if after_idea_id in ids else 0
+    for item in items[start:] + items[:start]:
+        if item.state == OPEN and item.idea.id != after_idea_id:
+            return item.idea
+    return None
 
 
 def juror_review(user, challenge: Challenge, idea_id: int) -> ReviewItem:
@@ -509,6 +554,7 @@ def jury_progress(challenge: Challenge) -> Progress:
 class Reminders:
     reminded: int
     skipped: int  # reminded less than an hour ago
+    waiting: int = 0  # no ideas to score yet (no shortlist, or none given): not reminded
 
 
 def remind_jurors(actor, challenge: Challenge) -> Reminders:
@@ -522,10 +568,14 @@ def remind_jurors(actor, challenge: Challenge) -> Reminders:
     overview = jury_progress(challenge)
     moment = now()
     cutoff = moment - REMIND_INTERVAL
-    reminded = skipped = 0
+    reminded = skipped = waiting = 0
     for line in overview.jurors:
         juror, seat = line.juror, line.seat
         if seat.submitted_at is not None or not juror.is_active or not juror.email:
+            continue
+        if not line.assigned:
+            # "0 ideas open" would read as "done"; they get a mail when their ideas are ready.
+            waiting += 1
             continue
         claimed = db.session.execute(
             update(JurorAssignment)
@@ -545,15 +595,26 @@ def remind_jurors(actor, challenge: Challenge) -> Reminders:
             skipped += 1
             continue
         reminded += 1
-        locale = juror.locale if juror.locale in ("de", "en") else "de"
-        jobs.enqueue(
-            jobs.send_email, juror.email, "jury_reminder", locale,
-            {"name": juror.pseudonym or "", "title": challenge.text("title", locale)[0],
-             "open": line.open, "url": external_url("jury.overview", challenge_id=challenge.id)},
-        )  # fmt: skip
+        # With nothing open, the one thing left is to submit: the mail says so.
+        mail_juror(juror, challenge, "jury_reminder", open=line.open)
     if reminded:
         record_action(
             actor, "jury.remind", "challenge", challenge.id, reminded=reminded, skipped=skipped
         )
     db.session.commit()
-    return Reminders(reminded, skipped)
+    return Reminders(reminded, skipped, waiting)
+
+
+def mail_juror(juror: User, challenge: Challenge, template: str, **context) -> None:
+    """Enqueue one mail to a juror in their language, in the caller's transaction (the
+    outbox sends it after the commit, once). Names, title and deadline are written in
+    the juror's language here, so the job needs nothing but plain values."""
+    locale = juror.locale if juror.locale in ("de", "en") else "de"
+    with force_locale(locale):
+        deadline = format_when(jury_deadline(challenge))
+    jobs.enqueue(
+        jobs.send_email, juror.email, template, locale,
+        {"name": juror.pseudonym or "", "title": challenge.text("title", locale)[0],
+         "deadline": deadline, "url": external_url("jury.overview", challenge_id=challenge.id),
+         **context},
+    )  # fmt: skip

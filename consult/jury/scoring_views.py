@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..challenges.models import Challenge
+from ..challenges.timeline import format_when
 from ..errors import UserError
 from ..extensions import db
 from ..i18n import _, current_locale, ngettext
@@ -25,7 +26,11 @@ def _refuse(error: UserError):
 @bp.get("/jury")
 @role_required("juror")
 def my_challenges():
-    return render_template("jury/scoring_list.html", lines=scoring.list_jury_work(current_user))
+    return render_template(
+        "jury/scoring_list.html",
+        lines=scoring.list_jury_work(current_user),
+        format_when=format_when,
+    )
 
 
 @bp.get("/jury/challenges/<int:challenge_id>")
@@ -36,7 +41,9 @@ def overview(challenge_id: int):
         work = scoring.juror_overview(current_user, challenge)
     except UserError as error:
         _refuse(error)
-    return render_template("jury/scoring_overview.html", work=work, challenge=challenge)
+    return render_template(
+        "jury/scoring_overview.html", work=work, challenge=challenge, format_when=format_when
+    )
 
 
 def _render_score(challenge: Challenge, item, status=200, errors=None, entered=None, note=None):
@@ -44,6 +51,9 @@ def _render_score(challenge: Challenge, item, status=200, errors=None, entered=N
         "jury/scoring_idea.html",
         challenge=challenge,
         item=item,
+        votes=scoring.shown_votes(challenge, item.idea),
+        deadline=scoring.jury_deadline(challenge),
+        format_when=format_when,
         criteria=scoring.criteria_of(challenge),
         seat=scoring.seat_of(current_user, challenge),
         image=get_image(item.idea.image_id),
@@ -83,7 +93,21 @@ def score(challenge_id: int, idea_id: int):
     except UserError as error:
         _refuse(error)
     flash(_("Your scores for “%(title)s” have been saved.", title=item.idea.title), "success")
-    return redirect(url_for("jury.overview", challenge_id=challenge.id))
+    return _go_on(challenge, idea_id)
+
+
+def _go_on(challenge: Challenge, idea_id: int):
+    """After saving, on to the next idea that still needs scoring; with none left, to the
+    overview, where the juror submits."""
+    following = scoring.next_open_idea(current_user, challenge, idea_id)
+    if following is None:
+        flash(
+            _("Every idea is scored or declared a conflict: please check and submit your scores."),
+            "success",
+        )
+        return redirect(url_for("jury.overview", challenge_id=challenge.id, _anchor="submit"))
+    flash(_("Next idea: “%(title)s”.", title=following.title), "success")
+    return redirect(url_for("jury.score", challenge_id=challenge.id, idea_id=following.id))
 
 
 @bp.post("/jury/challenges/<int:challenge_id>/ideas/<int:idea_id>/conflict")
@@ -95,7 +119,7 @@ def declare_conflict(challenge_id: int, idea_id: int):
     except UserError as error:
         _refuse(error)
     flash(_("You have declared a conflict of interest for this idea."), "success")
-    return redirect(url_for("jury.overview", challenge_id=challenge.id))
+    return _go_on(challenge, idea_id)
 
 
 @bp.post("/jury/challenges/<int:challenge_id>/ideas/<int:idea_id>/conflict/withdraw")
@@ -157,6 +181,17 @@ def remind(challenge_id: int):
             ),
             "success",
         )
-    if not sent.reminded and not sent.skipped:
+    if sent.waiting:
+        flash(
+            ngettext(
+                "%(num)d juror has no ideas to score yet and was not reminded; they get a mail "
+                "when their ideas are ready.",
+                "%(num)d jurors have no ideas to score yet and were not reminded; they get a "
+                "mail when their ideas are ready.",
+                sent.waiting,
+            ),
+            "success",
+        )
+    if not sent.reminded and not sent.skipped and not sent.waiting:
         flash(_("Every juror has submitted: nobody to remind."), "success")
     return redirect(url_for("jury.progress", challenge_id=challenge.id))

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import wraps
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import RoleGrant, User
 from ..audit.services import record_action
 from ..challenges.models import Challenge
+from ..clock import now
 from ..errors import UserError
 from ..extensions import db
 from ..i18n import _
@@ -37,6 +38,7 @@ from .models import (
     JuryScore,
     ShortlistEntry,
 )
+from .scoring import mail_juror
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 2000
@@ -303,6 +305,50 @@ def _add_entries(actor, challenge: Challenge, idea_ids: list[int], source: str, 
             )
 
 
+def _mail_ideas_ready(challenge: Challenge) -> None:
+    """Tell every seated juror who now has ideas, once per seat, that they can start.
+
+    Each seat is claimed by one conditional UPDATE of ``ideas_mailed_at`` in the caller's
+    transaction, with the mail's outbox row: the mail goes out after the commit, and a
+    second shortlist change (or a retried request) finds the seat claimed.
+    """
+    db.session.flush()
+    has_ideas = exists().where(
+        JuryReview.challenge_id == JurorAssignment.challenge_id,
+        JuryReview.juror_id == JurorAssignment.user_id,
+    )
+    waiting = list(
+        db.session.scalars(
+            select(JurorAssignment.user_id).where(
+                JurorAssignment.challenge_id == challenge.id,
+                JurorAssignment.ideas_mailed_at.is_(None),
+                JurorAssignment.submitted_at.is_(None),
+                has_ideas,
+            )
+        )
+    )
+    moment = now()
+    for user_id in waiting:
+        claimed = db.session.execute(
+            update(JurorAssignment)
+            .where(
+                JurorAssignment.challenge_id == challenge.id,
+                JurorAssignment.user_id == user_id,
+                JurorAssignment.ideas_mailed_at.is_(None),
+            )
+            .values(ideas_mailed_at=moment)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        user = db.session.get(User, user_id)
+        if claimed == 1 and user.is_active and user.email:
+            count = db.session.scalar(
+                select(func.count()).where(
+                    JuryReview.challenge_id == challenge.id, JuryReview.juror_id == user_id
+                )
+            )
+            mail_juror(user, challenge, "jury_ideas_ready", ideas=count)
+
+
 def _commit_or_conflict(message: str) -> None:
     """Commit; a unique key hit by a concurrent request becomes a 409, not a 500."""
     try:
@@ -346,6 +392,7 @@ def shortlist_top_ideas(actor, challenge: Challenge) -> TopIdeas:
     if not added:
         return result
     _add_entries(actor, challenge, added, "votes", "")
+    _mail_ideas_ready(challenge)
     record_action(
         actor, "jury.shortlist_add", "challenge", challenge.id,
         source="votes", ideas=added, size=size, tied_extra=result.tied_extra,
@@ -376,6 +423,7 @@ def pick_for_shortlist(actor, challenge: Challenge, idea_id: int, reason: str) -
     if idea.id in _shortlisted_ids(challenge):
         raise UserError(_("This idea is already on the shortlist."), field="idea", status=409)
     _add_entries(actor, challenge, [idea.id], "staff", text)
+    _mail_ideas_ready(challenge)
     record_action(
         actor, "jury.shortlist_add", "challenge", challenge.id,
         source="staff", ideas=[idea.id], reason=text,
@@ -417,34 +465,86 @@ def _scored_by_submitted(challenge: Challenge):
     )
 
 
-@_use_case
-def remove_from_shortlist(actor, challenge: Challenge, idea_id: int) -> bool:
-    """Take an idea off the shortlist, and away from every juror; audited.
+def _jurors_with_scores(challenge: Challenge, idea_id: int) -> list[int]:
+    """Jurors with saved scores on an idea: what taking it off the shortlist deletes."""
+    return list(
+        db.session.scalars(
+            select(JuryReview.juror_id)
+            .join(JuryScore, JuryScore.review_id == JuryReview.id)
+            .where(JuryReview.challenge_id == challenge.id, JuryReview.idea_id == idea_id)
+            .distinct()
+            .order_by(JuryReview.juror_id)
+        )
+    )
 
-    Still allowed after a juror has submitted (not after freezing) for an idea no
-    submitted juror has scored: else an idea every juror declared a conflict on would
-    leave results that can never be frozen. Returns whether it was such a late removal.
-    """
-    _hold(challenge)
+
+@dataclass(frozen=True)
+class RemovalImpact:
+    """What taking an idea off the shortlist would do, for staff to confirm first."""
+
+    idea: Idea
+    entry: ShortlistEntry
+    scored_by: list[int]  # jurors whose saved scores on it would be deleted
+    late: bool  # a juror has submitted: the jury's work is partly final
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.scored_by) or self.late
+
+
+class RemovalNeedsConfirmation(UserError):
+    """Removing would delete jurors' work (or comes after a submission): ask staff first."""
+
+    def __init__(self, impact: RemovalImpact):
+        super().__init__(_("Please confirm that the idea is taken off the shortlist."), status=409)
+        self.impact = impact
+
+
+def shortlist_removal_impact(challenge: Challenge, idea_id: int) -> RemovalImpact:
+    """What removing would delete; refused as removing itself would be (404, 409)."""
     check_not_frozen(challenge)
-    late = any_juror_submitted(challenge)
     entry = db.session.get(ShortlistEntry, (challenge.id, idea_id))
     if entry is None:
         raise UserError(_("This idea is not on the shortlist."), status=404)
+    late = any_juror_submitted(challenge)
     scored = _scored_by_submitted(challenge).where(JuryReview.idea_id == idea_id)
     if late and db.session.scalar(scored.limit(1)) is not None:
         raise UserError(
             _("A juror has already submitted scores for this idea, so it stays on the shortlist."),
             status=409,
         )
-    record_action(
-        actor, "jury.shortlist_remove", "challenge", challenge.id,
-        idea=idea_id, source=entry.source, **({"after_submission": True} if late else {}),
-    )  # fmt: skip
+    return RemovalImpact(
+        db.session.get(Idea, idea_id), entry, _jurors_with_scores(challenge, idea_id), late
+    )
+
+
+@_use_case
+def remove_from_shortlist(
+    actor, challenge: Challenge, idea_id: int, confirmed: int | None = None
+) -> RemovalImpact:
+    """Take an idea off the shortlist, and away from every juror; audited.
+
+    Still allowed after a juror has submitted (not after freezing) for an idea no
+    submitted juror has scored: else an idea every juror declared a conflict on would
+    leave results that can never be frozen. When it deletes jurors' saved scores, or
+    comes after a submission, staff must confirm first: ``confirmed`` is the number of
+    jurors with saved scores the confirmation page showed. If that number has changed
+    since (a juror saved meanwhile), they are asked again (``RemovalNeedsConfirmation``).
+    """
+    _hold(challenge)
+    impact = shortlist_removal_impact(challenge, idea_id)
+    if impact.needs_confirmation and confirmed != len(impact.scored_by):
+        raise RemovalNeedsConfirmation(impact)
+    details = {"idea": idea_id, "source": impact.entry.source}
+    if impact.scored_by:
+        details["scores_deleted_of"] = impact.scored_by
+    if impact.late:
+        details["after_submission"] = True
+    record_action(actor, "jury.shortlist_remove", "challenge", challenge.id, **details)
     _delete_reviews(challenge, idea_id=idea_id)
-    db.session.delete(entry)
+    db.session.delete(impact.entry)
     db.session.commit()
-    return late
+    return impact
 
 
 # --- jurors -----------------------------------------------------------------------------
@@ -490,11 +590,19 @@ def seat_juror(actor, challenge: Challenge, person: str) -> User:
             _("This person has voted in this challenge; jurors may not judge what they voted on."),
             field="person", status=409,
         )  # fmt: skip
+    ideas = _shortlisted_ids(challenge)
+    # One mail tells a juror they are seated and, if there is a shortlist, that their
+    # ideas are ready: no second "ideas ready" mail for the same seat.
     db.session.add(
-        JurorAssignment(challenge_id=challenge.id, user_id=user.id, assigned_by_id=actor.id)
-    )
-    for idea_id in _shortlisted_ids(challenge):
+        JurorAssignment(
+            challenge_id=challenge.id, user_id=user.id, assigned_by_id=actor.id,
+            ideas_mailed_at=now() if ideas else None,
+        )
+    )  # fmt: skip
+    for idea_id in ideas:
         db.session.add(JuryReview(challenge_id=challenge.id, juror_id=user.id, idea_id=idea_id))
+    if user.is_active and user.email:
+        mail_juror(user, challenge, "jury_seated", ideas=len(ideas))
     record_action(
         actor, "jury.juror_assign", "challenge", challenge.id,
         juror=user.id, name=user.pseudonym, ideas=sorted(_shortlisted_ids(challenge)),
@@ -551,6 +659,8 @@ def set_juror_ideas(actor, challenge: Challenge, juror_id: int, idea_ids) -> tup
         db.session.add(JuryReview(challenge_id=challenge.id, juror_id=juror_id, idea_id=idea_id))
     if taken:
         _delete_reviews(challenge, juror_id=juror_id, idea_id=taken)
+    if given:
+        _mail_ideas_ready(challenge)
     record_action(
         actor, "jury.juror_assign", "challenge", challenge.id,
         juror=juror_id, given=given, taken=taken,
@@ -576,6 +686,7 @@ class ShortlistLine:
     added_by: User | None
     removable: bool  # staff may still take it off the shortlist
     unscoreable: bool  # jurors are seated, but none of them can score it
+    scored_by: int = 0  # jurors with saved scores on it (deleted if it is taken off)
 
 
 @dataclass(frozen=True)
@@ -641,10 +752,20 @@ def jury_setup_view(challenge: Challenge) -> JurySetup:
             )
         )
     )
+    # How many jurors would lose saved scores if an idea were taken off (counts, no values).
+    scored_by = dict(
+        db.session.execute(
+            select(JuryReview.idea_id, func.count(func.distinct(JuryReview.juror_id)))
+            .join(JuryScore, JuryScore.review_id == JuryReview.id)
+            .where(JuryReview.challenge_id == challenge.id)
+            .group_by(JuryReview.idea_id)
+        ).all()
+    )
     shortlist = sorted(
         (ShortlistLine(e, idea, entry_votes[idea.id], people.get(e.added_by_id),
                        removable=not challenge.is_frozen and idea.id not in kept,
-                       unscoreable=bool(assignments) and idea.id not in able)
+                       unscoreable=bool(assignments) and idea.id not in able,
+                       scored_by=scored_by.get(idea.id, 0))
          for e, idea in entries),
         key=lambda line: (-line.votes, line.idea.id),
     )  # fmt: skip

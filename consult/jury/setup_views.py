@@ -223,19 +223,63 @@ def setup_pick(challenge_id: int):
     )  # fmt: skip
 
 
+def _confirm_removal(challenge: Challenge, impact: services.RemovalImpact, changed: bool):
+    """The page that asks before an idea leaves the shortlist, saying what it deletes.
+
+    A page, not a script dialog: it works without JavaScript. ``changed``: a juror saved
+    scores (or a submission came in) after staff saw the previous question.
+    """
+    return render_template(
+        "jury/confirm_unshortlist.html", challenge=challenge, impact=impact, changed=changed
+    ), (409 if changed else 200)
+
+
+def _removed_message(impact: services.RemovalImpact) -> str:
+    message = (
+        _(
+            "The idea has been taken off the shortlist, although jurors have submitted: "
+            "no juror who submitted had scored it."
+        )
+        if impact.late
+        else _("The idea has been taken off the shortlist.")
+    )
+    if impact.scored_by:
+        message += " " + ngettext(
+            "The saved scores of %(num)d juror have been deleted.",
+            "The saved scores of %(num)d jurors have been deleted.",
+            len(impact.scored_by),
+        )
+    return message
+
+
+@bp.get("/staff/challenges/<int:challenge_id>/jury/shortlist/<int:idea_id>/delete")
+@role_required("staff")
+def setup_unshortlist_confirm(challenge_id: int, idea_id: int):
+    challenge = _challenge(challenge_id)
+    try:
+        impact = services.shortlist_removal_impact(challenge, idea_id)
+    except UserError as error:
+        return _render(challenge, error.status, notices={"shortlist": error.message})
+    return _confirm_removal(challenge, impact, changed=False)
+
+
 @bp.post("/staff/challenges/<int:challenge_id>/jury/shortlist/<int:idea_id>/delete")
 @role_required("staff")
 def setup_unshortlist(challenge_id: int, idea_id: int):
     challenge = _challenge(challenge_id)
-    return _act(
-        challenge,
-        lambda: services.remove_from_shortlist(current_user, challenge, idea_id),
-        lambda late: _(
-            "The idea has been taken off the shortlist, although jurors have submitted: "
-            "no juror who submitted had scored it."
-        ) if late else _("The idea has been taken off the shortlist."),
-        "shortlist",
-    )  # fmt: skip
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    raw = request.form.get("confirm")
+    # Anything but the number the question showed is no confirmation: it is asked again.
+    confirmed = _form_id(raw)
+    try:
+        impact = services.remove_from_shortlist(current_user, challenge, idea_id, confirmed)
+    except services.RemovalNeedsConfirmation as question:
+        return _confirm_removal(challenge, question.impact, changed=raw is not None)
+    except UserError as error:
+        return _render(challenge, error.status, notices={"shortlist": error.message})
+    flash(_removed_message(impact), "success")
+    return _back(challenge, "shortlist")
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/jury/jurors")

@@ -1,8 +1,8 @@
 """Votes: the rows are the truth; ballots hold each citizen's budget per challenge."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
@@ -61,6 +61,9 @@ class PaperVoteEntry(db.Model):
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
     count: Mapped[int] = mapped_column(Integer)
     event_name: Mapped[str] = mapped_column(String(120))
+    # The day of the event in Berlin, as written on the sheet; None for entries made before
+    # sheets had a date (and for corrections, which belong to no event day).
+    event_date: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

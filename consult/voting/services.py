@@ -10,7 +10,9 @@ Exactness comes from the database, never from a check-then-insert in Python:
 """
 
 from dataclasses import dataclass
+from datetime import date
 
+from flask_babel import get_timezone
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
@@ -19,7 +21,8 @@ from .. import jobs, ratelimit
 from ..accounts.models import User
 from ..audit.services import record_action
 from ..challenges.models import Challenge
-from ..errors import UserError
+from ..clock import now
+from ..errors import FieldErrors, UserError
 from ..extensions import db
 from ..i18n import _, ngettext
 from ..ideas.models import Idea
@@ -587,6 +590,149 @@ def enter_paper_votes(
     )
     db.session.commit()
     return entry
+
+
+# A sheet lists every idea of a challenge; more fields than this is not a sheet but a script.
+SHEET_IDEAS_MAX = 1000
+
+
+def _sheet_count(raw) -> int | None:
+    """A count on a sheet: empty is 0; otherwise ASCII digits up to PAPER_MAX, else None.
+
+    int() would also take "1_000", " ١٢ " or "-3"; a sheet never corrects (see
+    enter_paper_votes), so a minus is refused like any other stray character.
+    """
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw if 0 <= raw <= PAPER_MAX else None
+    text = raw.strip() if isinstance(raw, str) else None
+    if text is None:
+        return None
+    if text == "":
+        return 0
+    if not (text.isascii() and text.isdigit()) or len(text) > 6 or int(text) > PAPER_MAX:
+        return None
+    return int(text)
+
+
+def sheet_field(idea_id) -> str:
+    """The form field of one idea's count on a sheet."""
+    return f"count-{idea_id}"
+
+
+def _sheet_date(raw, challenge: Challenge) -> date | None:
+    """The event day (YYYY-MM-DD, Berlin): not in the future, not before ideas came in."""
+    if isinstance(raw, date):
+        day = raw
+    else:
+        try:
+            day = date.fromisoformat(raw.strip()) if isinstance(raw, str) else None
+        except ValueError:
+            day = None
+    if day is None:
+        return None
+    zone = get_timezone()
+    first = challenge.submission_opens_at.astimezone(zone).date()
+    today = now().astimezone(zone).date()
+    return day if first <= day <= today else None
+
+
+def paper_sheet_today() -> date:
+    """Today in the city (Berlin): the date a new sheet starts with."""
+    return now().astimezone(get_timezone()).date()
+
+
+def enter_paper_vote_sheet(
+    actor, challenge: Challenge, event_name: str, event_date, counts: dict, note: str = ""
+) -> list[PaperVoteEntry]:
+    """Record one workshop sheet: a count per idea, all in one transaction, one audit entry.
+
+    ``counts`` maps idea id (int or the text a form sent) to the count as typed; empty
+    means 0. All or nothing: any refused value stores nothing, and every refusal is
+    reported at its field at once (``FieldErrors``). A sheet only adds: corrections are
+    single entries with a negative count (``enter_paper_votes``). Locked like single
+    entries once a juror has submitted or the results are frozen.
+    """
+    try:
+        check_paper_votes_open(challenge)
+        if challenge.phase() in ("results", "archived"):
+            raise UserError(
+                _("The results of this challenge are out; votes can no longer change."),
+                status=409,
+            )
+        if not isinstance(counts, dict) or len(counts) > SHEET_IDEAS_MAX:
+            raise UserError(_("This sheet does not match the ideas of this challenge."))
+        errors: dict[str, str] = {}
+        name = clean_line(event_name or "") if isinstance(event_name, str) else ""
+        if not name or len(name) > 120 or has_invisible_characters(name):
+            errors["event_name"] = _("Please name the event (at most 120 characters).")
+        day = _sheet_date(event_date, challenge)
+        if day is None:
+            errors["event_date"] = _(
+                "Please enter the day of the event, from the start of the challenge to today."
+            )
+        cleaned_note = clean_text(note or "") if isinstance(note, str) else ""
+        if len(cleaned_note) > 1000 or has_invisible_characters(cleaned_note):
+            errors["note"] = _("Please use at most %(max)d characters.", max=1000)
+        wanted: dict[int, int] = {}
+        for key, raw in counts.items():
+            text = str(key)
+            value = _sheet_count(raw)
+            if not (text.isascii() and text.isdigit()) or len(text) > 9:
+                errors["form"] = _("This sheet does not match the ideas of this challenge.")
+            elif value is None:
+                errors[sheet_field(text)] = _(
+                    "Please enter a whole number from 0 to %(max)d, or leave the field empty.",
+                    max=PAPER_MAX,
+                )
+            elif value:
+                wanted[int(text)] = value
+        # The ideas' rows are locked with the challenge row, so a moderator hiding one of
+        # them waits for this sheet or is seen by it.
+        _hold_unfrozen(challenge)
+        check_paper_votes_open(challenge)
+        status = 400
+        statuses = (
+            dict(
+                db.session.execute(
+                    select(Idea.id, Idea.status)
+                    .where(Idea.id.in_(list(wanted)), Idea.challenge_id == challenge.id)
+                    .with_for_update()
+                ).all()
+            )
+            if wanted
+            else {}
+        )
+        for idea_id in wanted:
+            if idea_id not in statuses:
+                errors["form"] = _("This sheet does not match the ideas of this challenge.")
+            elif statuses[idea_id] != "published":
+                errors[sheet_field(idea_id)] = _(
+                    "Paper votes can only be entered for published ideas."
+                )
+                status = 409
+        if not wanted and not errors:
+            errors["form"] = _("Please enter the paper votes of at least one idea.")
+        if errors:
+            raise FieldErrors(errors, status=status)
+    except UserError:
+        db.session.rollback()
+        raise
+    entries = [
+        PaperVoteEntry(
+            idea_id=idea_id, count=count, event_name=name, event_date=day, note=cleaned_note,
+            entered_by_id=actor.id,
+        )
+        for idea_id, count in sorted(wanted.items())
+    ]  # fmt: skip
+    db.session.add_all(entries)
+    db.session.flush()
+    record_action(
+        actor, "votes.paper_sheet", "challenge", challenge.id,
+        event=name, date=day.isoformat(), counts={str(e.idea_id): e.count for e in entries},
+        total=sum(wanted.values()), entries=[e.id for e in entries],
+    )  # fmt: skip
+    db.session.commit()
+    return entries
 
 
 def paper_votes_lock(challenge: Challenge) -> str | None:

@@ -122,8 +122,19 @@ def set_up_jury(page, check, live_server, locale, challenge, ideas, jurors) -> N
         expect(page.locator("#jurors")).to_contain_text(juror.pseudonym)
 
 
+def deadline_text(locale: str, challenge) -> str:
+    from consult.challenges.timeline import format_when
+
+    with force_locale(locale):
+        return gettext(
+            "Please submit your scores by %(deadline)s.", deadline=format_when(challenge.results_at)
+        )
+
+
 def score_ideas(page, check, live_server, locale, challenge, scores: dict, conflicts=()) -> None:
-    """A juror on a phone: from the header's "Jury" link, score or declare, then submit."""
+    """A juror on a phone: from the header's "Jury" link to the first idea; after each save
+    or declaration the next open idea follows by itself (in the list's order, by title),
+    showing the idea's text and the deadline; after the last one, the submit button."""
     page.get_by_role("navigation", name=tr(locale, "Main navigation")).get_by_role(
         "link", name=tr(locale, "Jury"), exact=True
     ).click()
@@ -131,20 +142,27 @@ def score_ideas(page, check, live_server, locale, challenge, scores: dict, confl
     overview = f"/jury/challenges/{challenge.id}"
     page.locator(f'a[href="{overview}"]').click()
     check(page)
-    for idea in conflicts:
-        page.get_by_role("link", name=idea.title).click()
+    expect(page.locator("#deadline")).to_have_text(deadline_text(locale, challenge))
+    order = sorted([*scores, *conflicts], key=lambda idea: (idea.title, idea.id))
+    page.get_by_role("link", name=order[0].title).click()
+    for idea in order:
+        expect(page).to_have_url(path_is(live_server, f"{overview}/ideas/{idea.id}"))
+        expect(page.locator("h1")).to_have_text(idea.title)
+        expect(page.locator(".idea-body")).to_contain_text("Mehr Bäume.")
+        expect(page.locator("#deadline")).to_have_text(deadline_text(locale, challenge))
+        expect(page.get_by_role("link", name=tr(locale, "The idea's public page, with its comments"))
+               ).to_have_attribute("href", f"/ideas/{idea.id}")  # fmt: skip
         check(page)
-        page.get_by_text(tr(locale, "Declare a conflict of interest")).first.click()  # <summary>
-        page.get_by_role("button", name=tr(locale, "Declare a conflict of interest")).click()
-        expect(flash(page)).to_contain_text(
-            tr(locale, "You have declared a conflict of interest for this idea.")
-        )
-        check(page)
-        page.goto(overview)
-    for idea, (impact, feasibility) in scores.items():
-        page.goto(overview)
-        page.get_by_role("link", name=idea.title).click()
-        check(page)
+        if idea in conflicts:
+            page.get_by_text(
+                tr(locale, "Declare a conflict of interest")
+            ).first.click()  # <summary>
+            page.get_by_role("button", name=tr(locale, "Declare a conflict of interest")).click()
+            expect(flash(page)).to_contain_text(
+                tr(locale, "You have declared a conflict of interest for this idea.")
+            )
+            continue
+        impact, feasibility = scores[idea]
         page.get_by_label(re.compile("Wirkung" if locale == "de" else "Impact")).fill(str(impact))
         page.get_by_label(re.compile("Machbarkeit" if locale == "de" else "Feasibility")).fill(
             str(feasibility)
@@ -152,12 +170,72 @@ def score_ideas(page, check, live_server, locale, challenge, scores: dict, confl
         page.get_by_label(tr(locale, "Private note (optional)")).fill("nur für mich")
         page.get_by_role("button", name=tr(locale, "Save scores")).click()
         expect(flash(page)).to_contain_text(idea.title)
-        check(page)
-    page.goto(overview)
+    expect(page).to_have_url(path_is(live_server, overview))
+    expect(flash(page)).to_contain_text(
+        tr(
+            locale,
+            "Every idea is scored or declared a conflict: please check and submit your scores.",
+        )
+    )
     check(page)
     page.get_by_role("button", name=tr(locale, "Submit my scores")).click()
     expect(flash(page)).to_contain_text(tr(locale, "Thank you: your scores have been submitted."))
     check(page)
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_staff_are_told_whose_scores_go_and_confirm_without_javascript(
+    app, phone, check, live_server, make_user, locale
+):
+    """Juror Y submitted (a conflict on "Grüne Dächer"); juror X saved scores on it but has
+    not submitted. Taking it off the shortlist says so and asks, on a page of its own."""
+    from jury.jury_support import jury_world, mark_submitted
+
+    world = jury_world(make_user, submitted=False)
+    mark_submitted(world.challenge, world.jurors[1])
+    world.staff.locale = locale
+    db.session.commit()
+    three = world.ideas[2]
+    setup_path = f"/staff/challenges/{world.challenge.id}/jury"
+
+    desk = phone(BROWSER_LOCALE[locale], desktop=True, javascript=False)
+    log_in(desk, check, locale, world.staff)
+    desk.goto(setup_path)
+    check(desk)
+    with force_locale(locale):
+        hint = ngettext(
+            "Deletes the saved scores of %(num)d juror; you are asked first.",
+            "Deletes the saved scores of %(num)d jurors; you are asked first.", 1,
+        )  # fmt: skip
+        question = ngettext(
+            "%(num)d juror has saved scores for this idea. Taking it off the shortlist deletes "
+            "these scores for good; they cannot be restored.",
+            "%(num)d jurors have saved scores for this idea. Taking it off the shortlist deletes "
+            "these scores for good; they cannot be restored.", 1,
+        )  # fmt: skip
+        deleted = ngettext(
+            "The saved scores of %(num)d juror have been deleted.",
+            "The saved scores of %(num)d jurors have been deleted.", 1,
+        )  # fmt: skip
+    remove = desk.locator("#shortlist").get_by_role(
+        "button",
+        name=re.compile(re.escape(tr(locale, "Take off the shortlist")) + ".*" + three.title),
+    )
+    expect(remove).to_have_accessible_description(hint)
+    remove.click()
+    expect(desk.locator("h1")).to_have_text(tr(locale, "Take the idea off the shortlist?"))
+    expect(desk.locator("#consequence")).to_contain_text(question)
+    check(desk)
+    db.session.expire_all()
+    assert db.session.get(ShortlistEntry, (world.challenge.id, three.id)) is not None
+
+    desk.get_by_role("button", name=tr(locale, "Yes, take it off and delete the scores")).click()
+    expect(desk).to_have_url(path_is(live_server, setup_path))
+    expect(flash(desk)).to_contain_text(deleted)
+    check(desk)
+    expect(desk.locator("#shortlist table tbody tr")).to_have_count(2)
+    db.session.expire_all()
+    assert db.session.get(ShortlistEntry, (world.challenge.id, three.id)) is None
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])

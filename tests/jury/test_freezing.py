@@ -387,7 +387,7 @@ def test_an_idea_every_juror_declined_can_be_taken_off_the_shortlist_and_then_fr
         scoring.submit_scores(juror, db.session.get(Challenge, world.challenge.id))
     refused(world, world.staff, tr(NO_SCORE, title="Grüne Dächer"))
 
-    assert setup.remove_from_shortlist(world.staff, fresh(world), three.id) is True
+    assert setup.remove_from_shortlist(world.staff, fresh(world), three.id, confirmed=0).late
     entry = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "jury.shortlist_remove")
     ).one()

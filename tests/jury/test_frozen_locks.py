@@ -124,6 +124,25 @@ def test_entering_paper_votes_is_refused(frozen):
     refused(lambda: voting.enter_paper_votes(frozen.staff, idea, -1, "Korrektur"), locale="en")
 
 
+def test_entering_a_paper_sheet_is_refused(frozen, client, login):
+    idea = frozen.ideas[2]
+    refused(
+        lambda: voting.enter_paper_vote_sheet(
+            frozen.staff, fresh(frozen), "Nachzügler", voting.paper_sheet_today(), {idea.id: "5"}
+        )
+    )
+    login(frozen.staff)
+    before = everything()
+    response = client.post_form(
+        f"/staff/challenges/{frozen.challenge.id}/paper-votes/sheet",
+        {"event_name": "Nachzügler", "event_date": voting.paper_sheet_today().isoformat(),
+         f"count-{idea.id}": "5"},
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert says(FROZEN) in response.get_data(as_text=True)
+    assert everything() == before
+
+
 def test_paper_votes_page_says_why(frozen, client, login):
     login(frozen.staff)
     before = everything()

@@ -123,11 +123,13 @@ def test_saving_scores_stores_them_and_shows_them_again(client, login, make_user
     login(x)
     response = client.post_form(idea_url(world, idea), form(world, "8", "5", "Gute Lage"))
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(overview_url(world))
+    # On to the next idea that needs scoring ("Grüne Dächer" follows in the list's order).
+    assert response.headers["Location"].endswith(idea_url(world, world.ideas[2]))
     assert stored(x, idea) == {a.id: 8, b.id: 5}
     assert review_of(x, idea).note == "Gute Lage"
-    overview = html(client.get(overview_url(world)))
-    assert says("Your scores for “%(title)s” have been saved.", title="Bäume am Markt") in overview
+    following = html(client.get(response.headers["Location"]))
+    assert says("Your scores for “%(title)s” have been saved.", title="Bäume am Markt") in following
+    assert says("Next idea: “%(title)s”.", title="Grüne Dächer") in following
     page = html(client.get(idea_url(world, idea)))
     assert 'value="8"' in page and 'value="5"' in page and "Gute Lage" in page
 

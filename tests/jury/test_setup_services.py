@@ -230,7 +230,15 @@ def test_shortlisting_gives_the_idea_to_every_seated_juror(app, staff, juror, ma
 def test_removing_from_the_shortlist_takes_the_idea_from_jurors_with_saved_scores(make_user, staff):
     world = jury_world(make_user, submitted=False)
     first = world.ideas[0]
-    services.remove_from_shortlist(staff, world.challenge, first.id)
+    scored_by = set(
+        db.session.scalars(
+            select(JuryReview.juror_id)
+            .join(JuryScore, JuryScore.review_id == JuryReview.id)
+            .where(JuryReview.idea_id == first.id)
+        )
+    )
+    assert scored_by  # the world's jurors saved scores on it
+    services.remove_from_shortlist(staff, world.challenge, first.id, confirmed=len(scored_by))
     assert [i.id for i in services.shortlisted_ideas(world.challenge)] == [
         world.ideas[1].id,
         world.ideas[2].id,
@@ -239,7 +247,9 @@ def test_removing_from_the_shortlist_takes_the_idea_from_jurors_with_saved_score
     review_ids = set(db.session.scalars(select(JuryReview.id)))
     assert set(db.session.scalars(select(JuryScore.review_id))) <= review_ids
     [entry] = audit("jury.shortlist_remove")
-    assert entry.details == {"idea": first.id, "source": "votes"}
+    assert entry.details == {
+        "idea": first.id, "source": "votes", "scores_deleted_of": sorted(scored_by),
+    }  # fmt: skip
 
 
 def test_shortlisted_ideas_are_ordered_by_counted_votes_then_id(app):

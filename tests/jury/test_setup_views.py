@@ -320,7 +320,16 @@ def test_page_warns_of_an_idea_no_juror_can_score_and_lets_staff_take_it_off(
     assert warning in page
     # Locked for everything else, but idea 3 (scored by no one) can still go.
     assert f"/shortlist/{three.id}/delete" in page and f"/shortlist/{one.id}/delete" not in page
+    # After a submission staff are asked first (idea 3: no saved scores, so none deleted).
     response = client.post_form(url(world.challenge, f"/shortlist/{three.id}/delete"))
+    assert response.status_code == 200
+    assert says("No juror has saved scores for this idea, so no scores are deleted.") in html(
+        response
+    )
+    assert three.id in set(db.session.scalars(select(ShortlistEntry.idea_id)))
+    response = client.post_form(
+        url(world.challenge, f"/shortlist/{three.id}/delete"), {"confirm": "0"}
+    )
     assert response.status_code == 302
     page = html(client.get(url(world.challenge)))
     assert (

@@ -403,3 +403,45 @@ def test_citizens_voting_while_a_moderator_hides_the_idea_lose_no_vote(app):
     assert mailed == sorted(c.email for c in citizens if c.id in set(landed))
     used = {b.user_id: b.used for b in db.session.scalars(select(Ballot))}
     assert all(used.get(c.id, 0) == (1 if n % 2 == 0 else 0) for n, c in enumerate(citizens))
+
+
+def test_sheets_entered_at_once_are_each_whole(app):
+    """Eight workshop sheets over six ideas, released together: every sheet is stored whole
+    with its one audit entry, and the totals are the exact sums."""
+    from consult.audit.models import AuditEntry
+
+    challenge, ideas = make_challenge(budget=5, ideas=6)
+    staff = User(
+        email="staff@example.org", pseudonym="Amt", pseudonym_key="amt", password_hash="!",
+        email_verified_at=now(), privacy_consent_at=now(), role_grants=[RoleGrant(role="staff")],
+    )  # fmt: skip
+    db.session.add(staff)
+    db.session.commit()
+    staff_id, challenge_id, idea_ids = staff.id, challenge.id, [i.id for i in ideas]
+    day = services.paper_sheet_today()
+    sheets = [{i: str((n + k) % 4) for k, i in enumerate(idea_ids)} for n in range(8)]
+
+    def enter(counts):
+        def job():
+            with app.app_context():
+                try:
+                    services.enter_paper_vote_sheet(
+                        db.session.get(User, staff_id), db.session.get(Challenge, challenge_id),
+                        "Fest", day, counts,
+                    )  # fmt: skip
+                finally:
+                    db.session.remove()
+
+        return job
+
+    run_together([enter(counts) for counts in sheets])
+    db.session.expire_all()
+    expected = {i: sum(int(s[i]) for s in sheets) for i in idea_ids}
+    assert services.paper_vote_totals(db.session.get(Challenge, challenge_id)) == expected
+    audits = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "votes.paper_sheet")
+    ).all()
+    assert len(audits) == len(sheets)
+    assert sorted(a.details["total"] for a in audits) == sorted(
+        sum(int(v) for v in s.values()) for s in sheets
+    )
