@@ -1,6 +1,6 @@
 """job recovery: heartbeat, claim owner, retry time and the maybe-sent mark of outbox rows
 
-Revision ID: 0008_c_job_recovery
+Revision ID: 0008_job_recovery
 Revises: 0007_result_charts
 Create Date: 2026-12-03 08:10:00
 
@@ -12,7 +12,7 @@ import consult.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_c_job_recovery'
+revision = '0008_job_recovery'
 down_revision = '0007_result_charts'
 branch_labels = None
 depends_on = None

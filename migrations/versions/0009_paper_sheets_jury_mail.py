@@ -1,7 +1,7 @@
 """paper vote sheets have an event date; jurors are told once when their ideas are ready
 
-Revision ID: 0008_g_paper_sheets_jury_mail
-Revises: 0007_result_charts
+Revision ID: 0009_paper_sheets_jury_mail
+Revises: 0008_job_recovery
 Create Date: 2026-12-03 08:10:00
 
 """
@@ -12,8 +12,8 @@ import consult.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_g_paper_sheets_jury_mail'
-down_revision = '0007_result_charts'
+revision = '0009_paper_sheets_jury_mail'
+down_revision = '0008_job_recovery'
 branch_labels = None
 depends_on = None
 
