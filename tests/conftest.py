@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import tempfile
 from email import policy
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from redis import Redis
+from setup_support import app_settings, migrate_database, missing_service
 from sqlalchemy import text
 
 from consult import create_app
@@ -37,7 +37,6 @@ REDIS_TEST_URL = os.environ.get("CONSULT_TEST_REDIS", "redis://127.0.0.1:6379/15
 REDIS_TEST_URL = (
     REDIS_TEST_URL.rsplit("/", 1)[0] + f"/{int(REDIS_TEST_URL.rsplit('/', 1)[1]) - _WORKER}"
 )
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -60,13 +59,6 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("backend", chosen, scope="session")
 
 
-def missing_service(what: str):
-    """A missing service fails the run in CI and skips locally."""
-    if IN_CI:
-        pytest.fail(f"{what} is not available, and CI must not skip it", pytrace=False)
-    pytest.skip(f"{what} is not available")
-
-
 def _pg_reachable() -> bool:
     try:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
@@ -80,7 +72,7 @@ def database_url(backend, tmp_path_factory):
     """A fresh, migrated database for this test session and backend."""
     if backend == "sqlite":
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
-        _migrate(url)
+        migrate_database(url)
         yield url
         return
     if not _pg_reachable():
@@ -95,39 +87,14 @@ def database_url(backend, tmp_path_factory):
         conn.execute(f"ALTER DATABASE \"{name}\" SET lock_timeout TO '60s'")
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
-    _migrate(url)
+    migrate_database(url)
     yield url
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _migrate(url: str) -> None:
-    from flask_migrate import upgrade
-
-    app = create_app(_config(url, tempfile.mkdtemp()))
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-
-
-def _config(database_url: str, mail_dir: str, **extra) -> dict:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-" + "x" * 32,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "MAIL_DIR": mail_dir,
-        "MAIL_SERVER": None,
-        "REDIS_URL": None,
-        "ARGON2_PROFILE": "cheapest",
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-        "PUBLIC_URL": "http://localhost",
-        **extra,
-    }
-
-
 @pytest.fixture
-def app_config():
+def appapp_settings():
     """Extra settings for the ``app`` fixture; override this fixture in a test module."""
     return {}
 
@@ -149,7 +116,7 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url, tmp_path, app_config):
-    application = create_app(_config(database_url, str(tmp_path / "mail"), **app_config))
+    application = create_app(app_settings(database_url, str(tmp_path / "mail"), **app_config))
     application.test_client_class = IsolatedClient
     with application.app_context():
         yield application
@@ -340,9 +307,3 @@ def redis_url():
     client.flushdb()
     yield REDIS_TEST_URL
     client.flushdb()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -11,8 +11,8 @@ import socket
 import subprocess
 import time
 
-from conftest import free_port, missing_service
 from redis import Redis
+from setup_support import free_port, missing_service
 
 
 class FrozenRedis:

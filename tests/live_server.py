@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 
-from conftest import free_port
+from setup_support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # The settings of the test app that the server must share (same database, same keys).

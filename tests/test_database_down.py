@@ -3,10 +3,10 @@ database that cannot be reached gets consult's own page (503, 404, 500) in the l
 of their cookie or browser, never a bare "Internal Server Error" or a traceback."""
 
 import pytest
-from conftest import _config, free_port
 from flask import Blueprint
 from flask_babel import force_locale, gettext
 from live_server import Browser, gunicorn
+from setup_support import app_settings, free_port
 
 from consult import create_app
 from consult.i18n import LANG_COOKIE
@@ -25,7 +25,7 @@ def signed_in_cookie(app, client, make_user, login):
 def database_down(tmp_path):
     """The same consult, but its PostgreSQL is a port where nothing listens."""
     url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
-    app = create_app(_config(url, str(tmp_path / "mail"), PROPAGATE_EXCEPTIONS=False))
+    app = create_app(app_settings(url, str(tmp_path / "mail"), PROPAGATE_EXCEPTIONS=False))
     bp = Blueprint("broken", __name__)
 
     @bp.get("/broken")

@@ -9,8 +9,8 @@ it (run with ``-s`` to see the figures); the target is under 60 s.
 import time
 
 import pytest
-from conftest import _config, _migrate, missing_service
 from fault_support import PgCluster, RedisServer, SmtpSink, Worker, wait_for, worker_env
+from setup_support import app_settings, migrate_database, missing_service
 from sqlalchemy import select
 
 from consult import create_app, jobs
@@ -160,7 +160,7 @@ def own_pg():
         cluster = PgCluster()
     except RuntimeError as error:  # no PostgreSQL server binaries here
         missing_service(str(error))
-    _migrate(cluster.url)
+    migrate_database(cluster.url)
     yield cluster
     cluster.destroy()
 
@@ -168,7 +168,7 @@ def own_pg():
 @pytest.fixture
 def pg_app(own_pg, own_redis, sink, tmp_path):
     application = create_app(
-        _config(own_pg.url, str(tmp_path / "mail"), **mail_config(own_redis, sink))
+        app_settings(own_pg.url, str(tmp_path / "mail"), **mail_config(own_redis, sink))
     )
     with application.app_context():
         yield application

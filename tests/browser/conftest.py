@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from setup_support import free_port, missing_service
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,16 +35,6 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TIMEOUT_MS = 10_000
 
 
-def _shared(config):
-    """tests/conftest.py as a module, for its plain helpers (missing_service, free_port)."""
-    wanted = (Path(__file__).parent.parent / "conftest.py").resolve()
-    for plugin in config.pluginmanager.get_plugins():
-        path = getattr(plugin, "__file__", None)
-        if path and Path(path).resolve() == wanted:
-            return plugin
-    raise RuntimeError(f"{wanted} is not loaded")
-
-
 # --- live server ------------------------------------------------------------------------
 
 
@@ -59,7 +50,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(app, request):
     """The test ``app`` served over HTTP in a background thread; mail links point here."""
-    port = _shared(request.config).free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     app.config["PUBLIC_URL"] = url
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -77,7 +68,7 @@ def live_server(app, request):
 @pytest.fixture(scope="session")
 def axe_source(request) -> str:
     if not AXE_JS.is_file():
-        _shared(request.config).missing_service(
+        missing_service(
             f"axe-core at {AXE_JS} (run `npm ci` in tests/browser)"
         )
     return AXE_JS.read_text(encoding="utf-8")
@@ -87,7 +78,7 @@ def axe_source(request) -> str:
 def chromium(request):
     """One headless Chromium for the whole session (each test gets fresh contexts)."""
     if not CHROMIUM.exists():
-        _shared(request.config).missing_service(f"Chromium at {CHROMIUM}")
+        missing_service(f"Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
