@@ -4,9 +4,8 @@ All user-visible text goes through the helpers exported here; English is the sou
 language and German the default locale.
 """
 
-from urllib.parse import urlencode
-
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_skeleton

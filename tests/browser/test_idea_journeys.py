@@ -19,6 +19,7 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser_support import main_nav
 from flask_babel import force_locale, gettext, ngettext
 from PIL import Image as PILImage
 from playwright.sync_api import expect
@@ -76,7 +77,7 @@ def expect_flash(page, text: str) -> None:
 
 
 def header_nav(page, locale: str):
-    return page.get_by_role("navigation", name=tr(locale, "Main navigation"))
+    return main_nav(page, tr(locale, "Main navigation"))
 
 
 def log_in(page, check, live_server, locale: str, user) -> None:

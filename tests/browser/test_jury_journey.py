@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
+from browser_support import main_nav
 from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -124,7 +125,7 @@ def set_up_jury(page, check, live_server, locale, challenge, ideas, jurors) -> N
 
 def score_ideas(page, check, live_server, locale, challenge, scores: dict, conflicts=()) -> None:
     """A juror on a phone: from the header's "Jury" link, score or declare, then submit."""
-    page.get_by_role("navigation", name=tr(locale, "Main navigation")).get_by_role(
+    main_nav(page, tr(locale, "Main navigation")).get_by_role(
         "link", name=tr(locale, "Jury"), exact=True
     ).click()
     check(page)

@@ -94,9 +94,9 @@ def assert_header_is_one_line(page) -> None:
     header = box(page.locator(".site-header"))
     assert header["height"] <= HEADER_ONE_LINE, header
     # Nothing sticks out to the side either.
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= page.viewport_size[
-        "width"
-    ]
+    assert (
+        page.evaluate("() => document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    )
 
 
 def form_of(page, idea):
@@ -123,7 +123,7 @@ def test_the_challenge_page_on_a_phone(phone, check, live_server, world, locale,
     page.goto("/")
     assert_header_is_one_line(page)
     check(page)
-    page.set_viewport_size({"width": 320, "height": 640}); page.screenshot(path="/tmp/b320.png")
+    page.set_viewport_size({"width": 320, "height": 640})
     assert_header_is_one_line(page)
     menu = page.locator("details.nav-menu")
     menu.locator("summary").focus()
@@ -143,8 +143,6 @@ def test_the_challenge_page_on_a_phone(phone, check, live_server, world, locale,
     heading = box(page.get_by_role("heading", name=tr(locale, "Ideas"), exact=True))
     first = box(page.locator("li.idea").first)
     assert first["y"] - heading["y"] <= IDEAS_BELOW_HEADING, (heading, first)
-    page.get_by_role("heading", name=tr(locale, "Ideas"), exact=True).scroll_into_view_if_needed()
-    page.screenshot(path=f"/tmp/b-list-{locale}-{javascript}.png")
     page.get_by_text(tr(locale, "Search and filter"), exact=True).click()
     page.get_by_label(tr(locale, "District")).select_option(label="Hörde")
     page.get_by_role("button", name=tr(locale, "Show ideas"), exact=True).click()
@@ -187,9 +185,10 @@ def test_the_challenge_page_on_a_phone(phone, check, live_server, world, locale,
     expect(note).to_have_attribute("role", "status")
     expect(note).to_be_in_viewport()
     expect(last.locator("button")).to_be_in_viewport()
-    gap = box(note)["y"] - (box(last.locator("button"))["y"] + box(last.locator("button"))["height"])
+    gap = box(note)["y"] - (
+        box(last.locator("button"))["y"] + box(last.locator("button"))["height"]
+    )
     assert 0 <= gap <= NOTE_BELOW_BUTTON, gap
-    page.screenshot(path=f"/tmp/b-over-{locale}-{javascript}.png")
     expect(page.locator(".flashes")).not_to_contain_text(refused)  # not a second time on top
     check(page)
 
