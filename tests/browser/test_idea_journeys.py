@@ -457,6 +457,8 @@ def test_idea_from_draft_to_publication_to_visitor(
     expect(ideas.get_by_role("link")).to_have_count(3)
     check(visitor)
 
+    # Search and filters are folded away on the phone until someone opens them.
+    visitor.get_by_text(tr(lang, "Search and filter"), exact=True).click()
     search = visitor.get_by_role("search", name=tr(lang, "Find ideas"))
     search.get_by_label(tr(lang, "Search"), exact=True).fill(idea["word"])
     search.get_by_role("button", name=tr(lang, "Show ideas"), exact=True).click()
