@@ -29,6 +29,8 @@ HEADER_ONE_LINE = 64
 # From the top of the "Ideas" heading to the first idea: heading, "Search and filter",
 # the number of ideas and the budget. Unfolded, the four fields alone took 450 px.
 IDEAS_BELOW_HEADING = 260
+# Where the first idea may start on the screen when the list is opened at #ideas.
+FIRST_IDEA_ON_SCREEN = 844 // 3
 # How far below the tapped button its answer may start.
 NOTE_BELOW_BUTTON = 40
 SECONDS = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b")
@@ -92,6 +94,7 @@ def box(locator) -> dict:
 
 def assert_header_is_one_line(page) -> None:
     header = box(page.locator(".site-header"))
+    print(f"header at {page.viewport_size['width']} px: {header['height']:.0f} px high")
     assert header["height"] <= HEADER_ONE_LINE, header
     # Nothing sticks out to the side either.
     assert (
@@ -142,7 +145,14 @@ def test_the_challenge_page_on_a_phone(phone, check, live_server, world, locale,
     # Search and filters are folded: the first idea follows the heading closely.
     heading = box(page.get_by_role("heading", name=tr(locale, "Ideas"), exact=True))
     first = box(page.locator("li.idea").first)
+    print(f"first idea {first['y'] - heading['y']:.0f} px below the heading")
     assert first["y"] - heading["y"] <= IDEAS_BELOW_HEADING, (heading, first)
+    # Arriving at the list (#ideas, where the list's own links lead), the first idea is in
+    # the top third of the screen.
+    page.goto(list_path + "#ideas")
+    top = box(page.locator("li.idea").first)["y"]  # relative to the screen (viewport)
+    print(f"first idea {top:.0f} px below the top of the screen at #ideas")
+    assert 0 <= top <= FIRST_IDEA_ON_SCREEN, top
     page.get_by_text(tr(locale, "Search and filter"), exact=True).click()
     page.get_by_label(tr(locale, "District")).select_option(label="Hörde")
     page.get_by_role("button", name=tr(locale, "Show ideas"), exact=True).click()
@@ -154,6 +164,7 @@ def test_the_challenge_page_on_a_phone(phone, check, live_server, world, locale,
     expect(form_of(page, ideas[0]).locator("button")).to_have_attribute("aria-pressed", "true")
     voted = form_of(page, ideas[0]).locator("button")
     not_voted = form_of(page, ideas[1]).locator("button")
+    print(f"voted {background(voted)}, not voted {background(not_voted)}")
     assert background(voted) != background(not_voted)
     check(page)
 
@@ -188,6 +199,7 @@ def test_the_challenge_page_on_a_phone(phone, check, live_server, world, locale,
     gap = box(note)["y"] - (
         box(last.locator("button"))["y"] + box(last.locator("button"))["height"]
     )
+    print(f"over-budget message {gap:.0f} px below the tapped button")
     assert 0 <= gap <= NOTE_BELOW_BUTTON, gap
     expect(page.locator(".flashes")).not_to_contain_text(refused)  # not a second time on top
     check(page)
