@@ -4,10 +4,22 @@ All user-visible text goes through the helpers exported here; English is the sou
 language and German the default locale.
 """
 
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
+from babel import Locale
+from babel.dates import format_skeleton
 from flask import Flask, has_request_context, redirect, request
-from flask_babel import force_locale, format_datetime, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import (
+    force_locale,
+    format_date,
+    format_datetime,
+    get_locale,
+    get_timezone,
+    gettext,
+    lazy_gettext,
+    ngettext,
+)
 from flask_login import current_user
 
 from .extensions import babel
@@ -91,8 +103,29 @@ def language_switch_url(locale: str) -> str:
 
 
 def format_local(dt, fmt: str = "medium") -> str:
-    """A UTC datetime shown in Europe/Berlin, formatted for the current locale."""
-    return format_datetime(dt, fmt) if dt else ""
+    """A UTC datetime shown in Europe/Berlin for the current locale, to the minute.
+
+    The date in the locale's ``fmt`` style; the time always without seconds, which only
+    make a date harder to read ("03.12.2026, 09:00", not "03.12.2026, 09:00:00").
+    """
+    if not dt:
+        return ""
+    locale = current_locale()
+    time = format_skeleton("Hm", dt, tzinfo=get_timezone(), locale=locale)
+    return Locale.parse(locale).datetime_formats[fmt].format(time, format_date(dt, fmt))
+
+
+def machine_datetime(value) -> str:
+    """The value of a ``<time datetime>`` attribute: to the second, with the zone.
+
+    HTML allows at most three fraction digits, so Python's microseconds fail the W3C
+    checker; a date stays a date ("2026-12-03").
+    """
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return ""
 
 
 def _vary_on_language(response):
@@ -116,3 +149,4 @@ def init_app(app: Flask) -> None:
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,
     )
     app.jinja_env.filters["local_datetime"] = format_local
+    app.jinja_env.filters["machine_datetime"] = machine_datetime

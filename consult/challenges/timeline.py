@@ -21,6 +21,9 @@ PHASE_LABELS = {
     "evaluation": _l("Jury evaluation"),
     "results": _l("Results"),
     "archived": _l("Archived"),
+    # Not a phase of the schedule: the press announcement is past its embargo (which may be
+    # before the scheduled results date). Shown instead of the phase from then on.
+    "published": _l("Results published"),
 }
 
 _DEADLINE_PHRASES = {
@@ -52,17 +55,33 @@ def format_when(moment: datetime) -> str:
     return Locale.parse(locale).datetime_formats["medium"].format(time, date)
 
 
-def build_timeline(challenge: Challenge, at: datetime | None = None) -> list[Step]:
+def phase_label(challenge: Challenge, results_public: bool, at: datetime | None = None) -> str:
+    """The phase badge. Once the results are public it says so, whatever the schedule says,
+    so that no page calls a challenge "Jury evaluation" next to its published results."""
+    phase = challenge.phase(at)
+    if results_public and phase != "archived":
+        phase = "published"
+    return str(PHASE_LABELS[phase])
+
+
+def build_timeline(
+    challenge: Challenge, at: datetime | None = None, published_at: datetime | None = None
+) -> list[Step]:
     """The public phases in order, each finished, running now or upcoming.
 
     Submission and voting may overlap, so two steps can run at the same time.
+    ``published_at``: when the results became public (only pass it once they are); the
+    evaluation ends there and "Results published" begins, instead of the scheduled date.
     """
     at = at or now()
+    results = ("results", challenge.results_at)
+    if published_at is not None:
+        results = ("published", published_at)
     spans = [
         ("submission", challenge.submission_opens_at, challenge.submission_closes_at),
         ("voting", challenge.voting_opens_at, challenge.voting_closes_at),
-        ("evaluation", challenge.voting_closes_at, challenge.results_at),
-        ("results", challenge.results_at, challenge.archived_at),
+        ("evaluation", challenge.voting_closes_at, results[1]),
+        (results[0], results[1], challenge.archived_at),
     ]
     if challenge.archived_at is not None:
         spans.append(("archived", challenge.archived_at, None))
@@ -78,8 +97,12 @@ def build_timeline(challenge: Challenge, at: datetime | None = None) -> list[Ste
     return steps
 
 
-def deadline_phrase(challenge: Challenge, at: datetime | None = None) -> str | None:
+def deadline_phrase(
+    challenge: Challenge, at: datetime | None = None, results_public: bool = False
+) -> str | None:
     """The next date that changes what people can do, e.g. "Voting ends in 3 days"."""
+    if results_public:
+        return None  # "results are due in 2 weeks" beside the published results: nothing
     at = at or now()
     upcoming = challenge.next_deadline(at)
     if upcoming is None:

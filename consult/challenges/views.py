@@ -22,12 +22,13 @@ from ..i18n import _, current_locale
 from ..ideas import services as ideas
 from ..media.services import get_image
 from ..permissions import role_required
+from ..results.visibility import public_announcement, public_announcements
 from ..voting import services as votes
 from . import services
 from .forms import TRANSLATION_LABELS, CategoryForm, ChallengeForm, CoverForm, WorkshopIdeaForm
 from .list_options import parse_seed, read_list_options
 from .models import Category, Challenge
-from .timeline import PHASE_LABELS, build_timeline, deadline_phrase, format_when
+from .timeline import build_timeline, deadline_phrase, format_when, phase_label
 
 bp = Blueprint("challenges", __name__)
 
@@ -63,13 +64,16 @@ def show(challenge_id: int):
     )
     if options.sort == "random" and options.seed is None:
         return _redirect_with_seed(challenge, options)
+    announcement = public_announcement(challenge)
+    published_at = announcement.embargo_at if announcement else None
     return render_template(
         "challenges/show.html",
         challenge=challenge,
         cover=get_image(challenge.cover_image_id),
-        steps=build_timeline(challenge),
-        deadline=deadline_phrase(challenge),
-        phase_labels=PHASE_LABELS,
+        steps=build_timeline(challenge, published_at=published_at),
+        deadline=deadline_phrase(challenge, results_public=announcement is not None),
+        results_public=announcement is not None,
+        phase=phase_label(challenge, announcement is not None),
         format_when=format_when,
         search_max=ideas.SEARCH_MAX,
         districts=districts,
@@ -115,10 +119,12 @@ def _redirect_with_seed(challenge: Challenge, options):
 @bp.get("/staff/challenges")
 @role_required("staff")
 def staff_list():
+    challenges = services.list_all_challenges()
+    published = public_announcements(challenges)
     return render_template(
         "challenges/staff_list.html",
-        challenges=services.list_all_challenges(),
-        phase_labels=PHASE_LABELS,
+        challenges=challenges,
+        phases={c.id: phase_label(c, c.id in published) for c in challenges},
         translation_labels=TRANSLATION_LABELS,
     )
 
@@ -162,7 +168,7 @@ def _render_edit(challenge: Challenge, status: int = 200, **forms):
         challenge=challenge,
         cover=cover,
         rename_forms=rename_forms,
-        phase_labels=PHASE_LABELS,
+        phase=phase_label(challenge, public_announcement(challenge) is not None),
         translation_labels=TRANSLATION_LABELS,
         **forms,
     ), status

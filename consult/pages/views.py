@@ -5,7 +5,8 @@ from flask import Blueprint, Response, render_template
 
 from ..caching import public_page
 from ..challenges.services import list_public_challenges
-from ..challenges.timeline import PHASE_LABELS, deadline_phrase, format_when
+from ..challenges.timeline import deadline_phrase, format_when, phase_label
+from ..results.visibility import public_announcements
 
 bp = Blueprint("pages", __name__)
 
@@ -19,11 +20,16 @@ LEGAL_MAX_AGE = 3600
 @public_page(HOME_MAX_AGE)
 def home():
     current, past = list_public_challenges()
+    published = public_announcements(current + past)
+    # A challenge whose results are public is finished for visitors, whatever its schedule.
+    past = [c for c in current if c.id in published] + past
+    current = [c for c in current if c.id not in published]
     return render_template(
         "pages/home.html",
         current=current,
         past=past,
-        phase_labels=PHASE_LABELS,
+        published=published,
+        phase_label=phase_label,
         deadline_phrase=deadline_phrase,
         format_when=format_when,
     )

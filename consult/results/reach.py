@@ -8,7 +8,7 @@ xml.etree, which escapes every text and attribute: user text is never pasted int
 
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
@@ -45,6 +45,10 @@ OG_LOCALES = {"de": "de_DE", "en": "en_GB"}
 QR_ERROR = "m"
 QR_SCALE = 6
 QR_BORDER = 4
+# The <updated> of a feed without entries. Atom asks for the instant of the last change, and
+# nothing has changed yet: a fixed instant, not the request time, keeps the document (and its
+# ETag) the same between requests, so readers polling it get 304 Not Modified.
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 # --- text helpers -------------------------------------------------------------------------
 
@@ -164,6 +168,11 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def feed_updated(entries: list[FeedEntry]) -> datetime:
+    """When the feed last changed: its newest entry, or a fixed instant while it is empty."""
+    return entries[0].updated if entries else EMPTY_FEED_UPDATED
+
+
 def build_feed(locale: str, at: datetime | None = None) -> bytes:
     """The Atom 1.0 document of ``feed_entries`` in ``locale`` (xml:lang set)."""
     at = at or now()
@@ -175,8 +184,7 @@ def build_feed(locale: str, at: datetime | None = None) -> bytes:
     _sub(feed, "id", external_url("results.feed"))
     _sub(feed, "title", _("Results and lab projects – %(site)s", site=site))
     _sub(feed, "subtitle", _("Published results of the challenges and news from the lab projects."))
-    # With no entry yet, "now" is the honest answer to "last changed".
-    _sub(feed, "updated", _stamp(entries[0].updated if entries else at))
+    _sub(feed, "updated", _stamp(feed_updated(entries)))
     _sub(feed, "link", rel="self", type="application/atom+xml", href=external_url("results.feed"))
     _sub(feed, "link", rel="alternate", type="text/html", href=external_url("pages.home"))
     author = _sub(feed, "author")

@@ -31,9 +31,13 @@ PRESS_ROLES = services.PRESS_ROLES
 
 @bp.app_context_processor
 def _results_helpers():
-    def results_panel(challenge: Challenge) -> dict:
-        """For the challenge page: the results link when public, the mail button otherwise."""
-        public = public_announcement(challenge) is not None
+    def results_panel(challenge: Challenge, public: bool | None = None) -> dict:
+        """For the challenge page: the results link when public, the mail button otherwise.
+
+        ``public``: whether the results are public, if the view asked already.
+        """
+        if public is None:
+            public = public_announcement(challenge) is not None
         can_ask = asked = False
         if not public and current_user.is_authenticated and current_user.has_role("citizen"):
             can_ask, asked = services.results_mail_state(current_user, challenge)

@@ -4,6 +4,7 @@ Every public page, export, feed, sitemap entry and mail about results asks here,
 nothing of an announcement escapes before its time. The rule reads the clock; no job flips it.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask import abort
@@ -16,14 +17,19 @@ from .models import Announcement
 
 def public_announcement(challenge: Challenge, at: datetime | None = None) -> Announcement | None:
     """The challenge's announcement if the public may see it now, else None."""
-    if not challenge.is_frozen:
-        return None  # nothing to announce, and no query for every open challenge's page
-    announcement = db.session.scalar(
-        select(Announcement).where(Announcement.challenge_id == challenge.id)
-    )
-    if announcement is not None and announcement.is_public(at):
-        return announcement
-    return None
+    return public_announcements([challenge], at).get(challenge.id)
+
+
+def public_announcements(
+    challenges: Iterable[Challenge], at: datetime | None = None
+) -> dict[int, Announcement]:
+    """The public announcements of several challenges by challenge id, in one query (lists)."""
+    # Only frozen challenges can have results: no query for a page of open challenges.
+    frozen = [challenge.id for challenge in challenges if challenge.is_frozen]
+    if not frozen:
+        return {}
+    rows = db.session.scalars(select(Announcement).where(Announcement.challenge_id.in_(frozen)))
+    return {row.challenge_id: row for row in rows if row.is_public(at)}
 
 
 def require_public_results(challenge_id: int) -> tuple[Challenge, Announcement]:

@@ -1,6 +1,18 @@
 """Voting: plain form POSTs that work without JavaScript; with it, JSON for in-place updates."""
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,7 +23,7 @@ from ..i18n import _
 from ..ideas.models import Idea
 from ..permissions import check_role, login_required
 from ..ratelimit import client_address
-from ..security import safe_next
+from ..security import is_safe_next, safe_next
 from . import services
 
 bp = Blueprint("voting", __name__)
@@ -32,6 +44,43 @@ def _idea_id() -> int:
 
 
 budget_message = services.budget_message
+
+# Flash categories of a vote's answer shown at the idea's button, not at the top of the page:
+# "vote:<outcome>:<idea id>" with outcome "done" or "refused".
+NOTE_PREFIX = "vote:"
+
+
+def _back_to_button(idea_id: int) -> str | None:
+    """Where a plain form post goes back to, if it came from a vote button that shows its
+    answer (its ``next`` ends in ``#vote-<id>``): the person lands at the button they
+    tapped, on a phone maybe 800 px below the top of the page. Otherwise None."""
+    target = request.form.get("next")
+    if is_safe_next(target) and urlsplit(target).fragment == f"vote-{idea_id}":
+        return target
+    return None
+
+
+def _tell(message: str, idea_id: int, outcome: str) -> str | None:
+    """Flash ``message`` for the button of ``idea_id`` if the form came from one; returns
+    where to go back to (None: the form did not come from a button that shows answers)."""
+    back = _back_to_button(idea_id)
+    if back is not None:
+        flash(message, f"{NOTE_PREFIX}{outcome}:{idea_id}")
+    return back
+
+
+@bp.app_context_processor
+def _vote_notes():
+    def vote_note(idea_id: int) -> dict | None:
+        """The answer to a vote on this idea made without JavaScript, for its button."""
+        for category, message in get_flashed_messages(with_categories=True):
+            prefix, _sep, rest = category.partition(NOTE_PREFIX)
+            outcome, _sep, idea = rest.partition(":")
+            if not prefix and idea == str(idea_id):
+                return {"message": message, "refused": outcome == "refused"}
+        return None
+
+    return {"vote_note": vote_note}
 
 
 def _answer(
@@ -63,13 +112,22 @@ def _answer(
             answer["count_label"] = tally.label
             answer["count_detail"] = tally.detail
         return jsonify(answer)
-    flash(f"{message} {budget}", "success")
-    return redirect(safe_next(request.form.get("next"), url_for("ideas.show", idea_id=idea_id)))
+    # The page we go back to shows the budget once, in its summary: the message alone here.
+    back = _tell(message, idea_id, "done")
+    if back is None:
+        flash(message, "success")
+    default = url_for("ideas.show", idea_id=idea_id)
+    return redirect(back or safe_next(request.form.get("next"), default))
 
 
-def _refusal(error: UserError):
+def _refusal(error: UserError, idea_id: int):
     if _wants_json():
         return jsonify(message=error.message), error.status
+    # From a vote button: back to it with the reason (e.g. the budget is used up), where
+    # the person tapped, instead of an error page that loses their place in the list.
+    back = _tell(error.message, idea_id, "refused")
+    if back is not None:
+        return redirect(back, 303)
     abort(error.status, description=error.message)
 
 
@@ -97,7 +155,7 @@ def _vote_action(challenge_id: int, cast: bool):
         state = services.withdraw_vote(current_user, challenge, idea_id)
         return _answer(counts, idea_id, state, False, _("Your vote has been withdrawn."))
     except UserError as error:
-        return _refusal(error)
+        return _refusal(error, idea_id)
 
 
 @bp.post("/challenges/<int:challenge_id>/vote")

@@ -10,6 +10,7 @@ URLs, the language names in the switcher) is asserted literally.
 import re
 
 import pytest
+from browser_support import main_nav
 from flask import current_app
 from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
@@ -63,7 +64,7 @@ def expect_focus(locator) -> None:
 
 
 def header_nav(page, locale: str):
-    return page.get_by_role("navigation", name=tr(locale, "Main navigation"))
+    return main_nav(page, tr(locale, "Main navigation"))
 
 
 def register(page, check, live_server, locale: str, email: str, pseudonym: str) -> None:

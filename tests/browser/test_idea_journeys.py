@@ -19,6 +19,7 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser_support import main_nav
 from flask_babel import force_locale, gettext, ngettext
 from PIL import Image as PILImage
 from playwright.sync_api import expect
@@ -76,7 +77,7 @@ def expect_flash(page, text: str) -> None:
 
 
 def header_nav(page, locale: str):
-    return page.get_by_role("navigation", name=tr(locale, "Main navigation"))
+    return main_nav(page, tr(locale, "Main navigation"))
 
 
 def log_in(page, check, live_server, locale: str, user) -> None:
@@ -456,6 +457,8 @@ def test_idea_from_draft_to_publication_to_visitor(
     expect(ideas.get_by_role("link")).to_have_count(3)
     check(visitor)
 
+    # Search and filters are folded away on the phone until someone opens them.
+    visitor.get_by_text(tr(lang, "Search and filter"), exact=True).click()
     search = visitor.get_by_role("search", name=tr(lang, "Find ideas"))
     search.get_by_label(tr(lang, "Search"), exact=True).fill(idea["word"])
     search.get_by_role("button", name=tr(lang, "Show ideas"), exact=True).click()

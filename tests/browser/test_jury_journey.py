@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
+from browser_support import main_nav
 from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -135,7 +136,7 @@ def score_ideas(page, check, live_server, locale, challenge, scores: dict, confl
     """A juror on a phone: from the header's "Jury" link to the first idea; after each save
     or declaration the next open idea follows by itself (in the list's order, by title),
     showing the idea's text and the deadline; after the last one, the submit button."""
-    page.get_by_role("navigation", name=tr(locale, "Main navigation")).get_by_role(
+    main_nav(page, tr(locale, "Main navigation")).get_by_role(
         "link", name=tr(locale, "Jury"), exact=True
     ).click()
     check(page)

@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser_support import main_nav
 from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from testdata import PASSWORD
@@ -88,7 +89,7 @@ def test_press_announces_with_an_embargo_and_the_public_sees_it_from_then_on(
     # The press officer, at a desk: from the header's "Press" link to the announcement.
     desk = phone(BROWSER_LOCALE[locale], desktop=True)
     log_in(desk, check, locale, press)
-    desk.get_by_role("navigation", name=tr(locale, "Main navigation")).get_by_role(
+    main_nav(desk, tr(locale, "Main navigation")).get_by_role(
         "link", name=tr(locale, "Press"), exact=True
     ).click()
     check(desk)

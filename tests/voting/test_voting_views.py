@@ -45,7 +45,11 @@ def test_the_list_shows_buttons_budget_and_counts(client, login, world):
     html = page(client.get(f"/challenges/{challenge.id}"))
     assert html.count('class="vote-button"') == 3
     assert html.count(says("%(left)d of %(budget)d votes left", left=5, budget=5)) == 1
-    assert html.count('id="vote-status"') == 1 and 'role="status"' in html
+    # Each button has the region that shows and announces its answer; the budget announces
+    # itself when it changes.
+    assert html.count("data-vote-note") == 3
+    assert re.search(r'<p class="vote-note" role="status" data-vote-note></p>', html)
+    assert 'data-vote-budget role="status"' in html
     assert 'aria-pressed="false"' in button_of(html, ideas[0].id)
     assert f'id="votes-{ideas[0].id}">{count_label(0)}<' in html
     assert '<script src="/static/js/vote.js" defer></script>' in html
@@ -77,6 +81,66 @@ def test_a_plain_form_post_votes_and_redirects_back(client, login, world):
     assert says("Your vote has been withdrawn.") in html and budget_text(5, 5) in html
     assert 'aria-pressed="false"' in button_of(html, ideas[0].id)
     assert_caches_match_rows()
+
+
+def note_of(html: str, idea_id: int) -> str:
+    found = re.search(r"<p class=\"vote-note[^\"]*\"[^>]*>([^<]*)</p>", button_of(html, idea_id))
+    return found.group(1) if found else ""
+
+
+def test_without_javascript_the_answer_is_shown_at_the_tapped_button(client, login, world):
+    challenge, ideas, citizen = world
+    login(citizen)
+    back = f"/challenges/{challenge.id}?sort=newest"
+    html = page(client.get(back))
+    # The button sends the way back to itself.
+    assert f'name="next" value="{back}#vote-{ideas[2].id}"' in button_of(html, ideas[2].id)
+    response = client.post_form(
+        f"/challenges/{challenge.id}/vote",
+        {"idea": ideas[2].id, "next": f"{back}#vote-{ideas[2].id}"},
+    )
+    assert response.headers["Location"] == f"{back}#vote-{ideas[2].id}"
+    html = page(client.get(back))
+    assert note_of(html, ideas[2].id) == says("Your vote has been counted.")
+    assert note_of(html, ideas[0].id) == ""
+    flashes = re.search(r'<div class="flashes".*?</div>', html, re.S).group(0)
+    assert says("Your vote has been counted.") not in flashes
+    assert html.count(budget_text(4, 5)) == 1  # the budget once, in the summary
+    # Shown once: the next page has no answer left.
+    assert note_of(page(client.get(back)), ideas[2].id) == ""
+
+    response = client.post_form(
+        f"/challenges/{challenge.id}/unvote",
+        {"idea": ideas[2].id, "next": f"{back}#vote-{ideas[2].id}"},
+    )
+    html = page(client.get(response.headers["Location"].split("#")[0]))
+    assert note_of(html, ideas[2].id) == says("Your vote has been withdrawn.")
+    assert html.count(budget_text(5, 5)) == 1
+
+
+def test_over_the_budget_without_javascript_the_reason_is_at_the_button(client, login, make_user):
+    challenge = make_challenge(budget=1)
+    ideas = [make_idea(challenge, title=f"Idee {n}") for n in range(2)]
+    login(make_user())
+    back = f"/challenges/{challenge.id}"
+    client.post_form(f"{back}/vote", {"idea": ideas[0].id, "next": back})
+    before = snapshot()
+    response = client.post_form(
+        f"{back}/vote", {"idea": ideas[1].id, "next": f"{back}#vote-{ideas[1].id}"}
+    )
+    # Not an error page that loses the place in the list: back to the button, with the reason.
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{back}#vote-{ideas[1].id}"
+    assert snapshot() == before
+    html = page(client.get(back))
+    reason = says(
+        "You have used all %(budget)d of your votes. Withdraw one to vote for this idea.",
+        budget=1,
+    )
+    assert note_of(html, ideas[1].id) == reason
+    assert 'class="vote-note vote-refused"' in button_of(html, ideas[1].id)
+    assert html.count(reason) == 1
+    assert 'aria-pressed="false"' in button_of(html, ideas[1].id)
 
 
 def test_an_unsafe_next_goes_to_the_idea(client, login, world):
@@ -161,7 +225,7 @@ def test_the_idea_page_has_button_budget_and_status(client, login, world):
     assert 'aria-pressed="true"' in button_of(html, ideas[2].id)
     assert f'name="next" value="/ideas/{ideas[2].id}"' in html
     assert html.count(budget_text(4, 5)) == 1
-    assert 'id="vote-status"' in html and "vote.js" in html
+    assert "data-vote-note" in html and "vote.js" in html
     assert f'id="votes-{ideas[2].id}">{count_label(1)}<' in html
 
 

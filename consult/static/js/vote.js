@@ -1,10 +1,20 @@
 // Votes without a page reload. Without JavaScript the same forms post and redirect back.
 (function () {
   "use strict";
-  var status = document.getElementById("vote-status");
 
-  function announce(text) {
-    if (status) { status.textContent = text; }
+  // The answer is shown (and announced) at the button that was tapped, not at the top of
+  // the page; only one answer is shown at a time.
+  function tell(form, text, refused) {
+    var notes = document.querySelectorAll("[data-vote-note]");
+    for (var i = 0; i < notes.length; i++) {
+      notes[i].textContent = "";
+      notes[i].classList.remove("vote-refused");
+    }
+    var note = form.querySelector("[data-vote-note]");
+    if (note) {
+      note.textContent = text;
+      note.classList.toggle("vote-refused", !!refused);
+    }
   }
 
   function update(form, data) {
@@ -20,9 +30,10 @@
     if (count && data.count_label) {
       count.textContent = count.hasAttribute("data-count-detail") ? data.count_detail : data.count_label;
     }
+    // The budget is shown (and announced) once, in the page's summary.
     var budgets = document.querySelectorAll("[data-vote-budget]");
     for (var i = 0; i < budgets.length; i++) { budgets[i].textContent = data.budget; }
-    announce(data.message + " " + data.budget);
+    tell(form, data.message, false);
   }
 
   document.addEventListener("submit", function (event) {
@@ -40,9 +51,13 @@
       return response.json().then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
     }).then(function (result) {
       if (result.status === 401 && result.data.login) { window.location.href = result.data.login; return; }
-      if (result.ok) { update(form, result.data); } else { announce(result.data.message); }
+      if (result.ok) { update(form, result.data); } else { tell(form, result.data.message, true); }
     }).catch(function () {
       form.submit();  // network trouble: fall back to the plain form post
-    }).then(function () { button.disabled = false; });
+    }).then(function () {
+      button.disabled = false;
+      // Disabling dropped the focus: give it back, so the keyboard stays where it was.
+      if (document.activeElement === document.body) { button.focus(); }
+    });
   });
 })();
