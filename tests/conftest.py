@@ -94,7 +94,7 @@ def database_url(backend, tmp_path_factory):
 
 
 @pytest.fixture
-def appapp_settings():
+def app_config():
     """Extra settings for the ``app`` fixture; override this fixture in a test module."""
     return {}
 
