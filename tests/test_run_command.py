@@ -15,18 +15,13 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from setup_support import free_port, missing_service
 from sqlalchemy import select
 
 from consult import __main__ as runner
 from consult import cli, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def shared(request):
-    """tests/conftest.py as a module, for its plain helpers (free_port, missing_service)."""
-    return request.config.pluginmanager.get_plugin(str(Path(__file__).parent / "conftest.py"))
 
 
 @pytest.fixture
@@ -237,11 +232,11 @@ def _get(url: str) -> str:
 
 
 @pytest.fixture
-def running(tmp_path, shared):
+def running(tmp_path):
     """`python3 -m consult run --port P` with its own instance folder (SQLite, mail files)."""
     if not _venv_ready():
-        shared.missing_service("a .venv set up by `python3 -m consult test`")
-    port = shared.free_port()
+        missing_service("a .venv set up by `python3 -m consult test`")
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULT_", "FLASK_"))}
     env.pop("PORT", None)
     env.update(

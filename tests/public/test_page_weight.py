@@ -1,3 +1,4 @@
+
 """A challenge page weighs at most 60 KB (HTML + CSS + JS, uncompressed, images aside),
 even with 20 ideas of maximum-length titles and long bodies."""
 
@@ -70,3 +71,14 @@ def test_the_home_page_is_light(client, make_challenge):
     total, parts = _weight(client, "/")
     print(f"home page weight: {total} bytes {parts}")
     assert total <= LIMIT, parts
+
+
+def test_staff_styles_reach_staff_but_never_a_visitor_or_a_citizen(app, client, login, make_user):
+    """The styles of staff pages (staff.css) are not part of a visitor's or citizen's page."""
+    assert "css/staff.css" not in client.get("/").get_data(as_text=True)
+    login(make_user())
+    assert "css/staff.css" not in client.get("/").get_data(as_text=True)
+    client.post_form("/account/logout", {})
+    client.forget_csrf()  # a new session after logging out, so a new token
+    login(make_user(roles=("citizen", "moderator")))
+    assert "css/staff.css" in client.get("/").get_data(as_text=True)

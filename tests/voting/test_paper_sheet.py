@@ -359,7 +359,9 @@ def test_a_sheet_can_be_corrected_by_a_single_entry(client, staff):
 
 def test_table_headers_keep_their_words_whole(client, staff):
     """The body wraps anywhere (long idea titles); the paper-vote headers must not."""
-    css = client.get("/static/css/app.css").get_data(as_text=True)
+    challenge, _ideas = challenge_with_ideas(1)
+    assert "/static/css/staff.css" in client.get(url(challenge)).get_data(as_text=True)
+    css = client.get("/static/css/staff.css").get_data(as_text=True)
     rule = re.search(r"\.paper-votes th, \.paper-entries th \{([^}]*)\}", css)
     assert rule is not None
     assert "overflow-wrap: normal" in rule.group(1) and "word-break: normal" in rule.group(1)
