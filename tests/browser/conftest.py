@@ -68,9 +68,7 @@ def live_server(app, request):
 @pytest.fixture(scope="session")
 def axe_source(request) -> str:
     if not AXE_JS.is_file():
-        missing_service(
-            f"axe-core at {AXE_JS} (run `npm ci` in tests/browser)"
-        )
+        missing_service(f"axe-core at {AXE_JS} (run `npm ci` in tests/browser)")
     return AXE_JS.read_text(encoding="utf-8")
 
 

@@ -13,11 +13,10 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
-from browser_support import main_nav
+from browser_support import log_in, main_nav, tr
 from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import expect
 from sqlalchemy import select
-from testdata import PASSWORD
 
 from consult.clock import now, travel
 from consult.extensions import db
@@ -31,23 +30,8 @@ pytestmark = pytest.mark.browser
 BROWSER_LOCALE = {"de": "de-DE", "en": "en-GB"}
 
 
-def tr(locale: str, msgid: str, **values) -> str:
-    with force_locale(locale):
-        return gettext(msgid, **values)
-
-
 def path_is(live_server, path: str):
     return re.compile("^" + re.escape(live_server(path)) + r"(\?.*)?(#.*)?$")
-
-
-def log_in(page, check, locale: str, user) -> None:
-    page.goto("/account/login")
-    check(page)
-    page.get_by_label(tr(locale, "E-mail address")).fill(user.email)
-    page.get_by_label(tr(locale, "Password"), exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name=tr(locale, "Log in"), exact=True).click()
-    expect(page.locator("html")).to_have_attribute("lang", locale)
-    check(page)
 
 
 def flash(page):

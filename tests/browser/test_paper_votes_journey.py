@@ -7,10 +7,10 @@ a desk and on a 390 px phone. Every page is checked by ``check`` (axe-core, CSP)
 import re
 
 import pytest
-from flask_babel import force_locale, gettext, ngettext
+from browser_support import log_in, tr
+from flask_babel import force_locale, ngettext
 from playwright.sync_api import expect
 from sqlalchemy import select
-from testdata import PASSWORD
 
 from consult.extensions import db
 from consult.voting import services
@@ -48,11 +48,6 @@ NARROWER_THAN_A_WORD = """
 """
 
 
-def tr(locale: str, msgid: str, **values) -> str:
-    with force_locale(locale):
-        return gettext(msgid, **values)
-
-
 def flash(page):
     return page.locator("main .flashes")
 
@@ -68,16 +63,6 @@ def world(app, make_user, locale):
     db.session.commit()
     staff = make_user(email="team@stadt.example", pseudonym="Amt", roles=("staff",), locale=locale)
     return challenge, ideas, staff
-
-
-def log_in(page, check, locale: str, user) -> None:
-    page.goto("/account/login")
-    check(page)
-    page.get_by_label(tr(locale, "E-mail address")).fill(user.email)
-    page.get_by_label(tr(locale, "Password"), exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name=tr(locale, "Log in"), exact=True).click()
-    expect(page.locator("html")).to_have_attribute("lang", locale)
-    check(page)
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])

@@ -16,10 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_support import main_nav
-from flask_babel import force_locale, gettext
+from browser_support import log_in, main_nav, tr
 from playwright.sync_api import expect
-from testdata import PASSWORD
 
 from consult.clock import now, travel
 
@@ -37,21 +35,6 @@ PRESS_KIT_FILES = {
     "open-data/ideas.json",
     "snapshot.json",
 }
-
-
-def tr(locale: str, msgid: str, **values) -> str:
-    with force_locale(locale):
-        return gettext(msgid, **values)
-
-
-def log_in(page, check, locale: str, user) -> None:
-    page.goto("/account/login")
-    check(page)
-    page.get_by_label(tr(locale, "E-mail address")).fill(user.email)
-    page.get_by_label(tr(locale, "Password"), exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name=tr(locale, "Log in"), exact=True).click()
-    expect(page.locator("html")).to_have_attribute("lang", locale)
-    check(page)
 
 
 @pytest.fixture
