@@ -20,7 +20,7 @@ import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from redis import Redis
-from setup_support import app_settings, migrate_database, missing_service
+from setup_support import TEMPLATE_CACHE, app_settings, migrate_database, missing_service
 from sqlalchemy import text
 
 from consult import create_app
@@ -117,6 +117,7 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture
 def app(database_url, tmp_path, app_config):
     application = create_app(app_settings(database_url, str(tmp_path / "mail"), **app_config))
+    application.jinja_env.bytecode_cache = TEMPLATE_CACHE
     application.test_client_class = IsolatedClient
     with application.app_context():
         yield application

@@ -7,11 +7,36 @@ import socket
 import tempfile
 
 import pytest
+from jinja2 import BytecodeCache
 
 from consult import create_app
 from consult.extensions import db
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class SharedTemplateCache(BytecodeCache):
+    """Compiled templates kept for the whole test process.
+
+    Every test builds a new app and so a new Jinja environment, which would parse and
+    compile every template it renders again: about a quarter of a view test's time. The
+    key includes a checksum of the template's source, so an edited template is compiled
+    afresh.
+    """
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedTemplateCache()
 
 
 def missing_service(what: str):
