@@ -83,6 +83,7 @@ def log_in(page, locale: str, citizen) -> None:
     page.get_by_label(tr(locale, "E-mail address")).fill(citizen.email)
     page.get_by_label(tr(locale, "Password"), exact=True).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name=tr(locale, "Log in"), exact=True).click()
+    expect(page).not_to_have_url(re.compile(r".*/account/login"))
     expect(page.get_by_role("main").get_by_role("heading", level=1)).to_be_visible()
 
 
@@ -93,6 +94,8 @@ def box(locator) -> dict:
 
 
 def assert_header_is_one_line(page) -> None:
+    # Measured once the page and its stylesheet have loaded, never a page in between.
+    page.wait_for_load_state("load")
     header = box(page.locator(".site-header"))
     print(f"header at {page.viewport_size['width']} px: {header['height']:.0f} px high")
     assert header["height"] <= HEADER_ONE_LINE, header
