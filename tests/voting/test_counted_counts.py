@@ -7,7 +7,7 @@ import re
 import pytest
 from flask_babel import force_locale, ngettext
 from markupsafe import escape
-from voting_support import count_label, make_challenge, make_idea
+from voting_support import count_label, count_parts, make_challenge, make_idea
 
 from consult.extensions import db
 from consult.voting import services
@@ -19,21 +19,6 @@ JSON = {"Accept": "application/json"}
 def page(response) -> str:
     assert response.status_code == 200
     return response.get_data(as_text=True)
-
-
-def parts(total: int, online: int, paper: int, locale: str = "de") -> str:
-    with force_locale(locale):
-        return str(
-            escape(
-                ngettext(
-                    "%(num)d vote: %(online)d online, %(paper)d on paper",
-                    "%(num)d votes: %(online)d online, %(paper)d on paper",
-                    total,
-                    online=online,
-                    paper=paper,
-                )
-            )
-        )
 
 
 def not_counted(paper: int, locale: str = "de") -> str:
@@ -98,7 +83,7 @@ def test_without_counted_paper_votes_the_list_shows_and_sorts_online_votes(clien
 def test_the_idea_page_shows_the_total_and_its_two_parts(client, make_user):
     challenge, (online, on_paper, both), _ = world(make_user)
     html = page(client.get(f"/ideas/{both.id}"))
-    assert f'id="votes-{both.id}" data-count-detail>{parts(5, 3, 2)}<' in html
+    assert f'id="votes-{both.id}" data-count-detail>{count_parts(5, 3, 2)}<' in html
     html = page(client.get(f"/ideas/{on_paper.id}", headers={"Accept-Language": "en"}))
     assert "84 votes: 0 online, 84 on paper" in html
     html = page(client.get(f"/ideas/{online.id}"))
@@ -127,7 +112,7 @@ def test_hidden_counts_stay_hidden_paper_votes_included(client, login, make_user
         html = page(client.get(url))
         assert 'id="votes-' not in html, url
         assert count_label(84) not in html and count_label(5) not in html, url
-        assert not_counted(84) not in html and parts(5, 3, 2) not in html, url
+        assert not_counted(84) not in html and count_parts(5, 3, 2) not in html, url
     # "most votes" would reveal the order: it is not offered and not honoured.
     html = page(client.get(f"/challenges/{challenge.id}?sort=votes"))
     assert 'value="votes"' not in html
@@ -145,7 +130,7 @@ def test_the_vote_answer_counts_paper_votes(client, login, make_user):
     ).get_json()
     assert data["count"] == 6
     assert data["count_label"] == count_label(6)
-    assert data["count_detail"] == parts(6, 4, 2)
+    assert data["count_detail"] == count_parts(6, 4, 2)
     data = client.post_form(
         f"/challenges/{challenge.id}/unvote", {"idea": both.id}, headers=JSON
     ).get_json()
@@ -167,6 +152,6 @@ def test_my_votes_shows_the_counted_total(client, login, make_user, counted):
     login(voters[0])
     html = page(client.get("/my/votes"))
     if counted:
-        assert parts(5, 3, 2) in html
+        assert count_parts(5, 3, 2) in html
     else:
-        assert count_label(3) in html and parts(5, 3, 2) not in html
+        assert count_label(3) in html and count_parts(5, 3, 2) not in html

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from voting_support import (
     DAY,
     assert_caches_match_rows,
+    count_parts,
     make_challenge,
     make_idea,
     says,
@@ -187,26 +188,8 @@ def test_republishing_starts_with_no_online_votes_and_keeps_paper_votes(
     assert idea.status == "published" and idea.vote_count == 0 and rows(a.id) == 0
     assert services.paper_vote_total(a.id) == 5
     html = client.get(f"/ideas/{a.id}").get_data(as_text=True)
-    assert tr_n_votes(5, 0, 5) in html  # "5 Stimmen: 0 online, 5 auf Papier"
+    assert count_parts(5, 0, 5) in html  # "5 Stimmen: 0 online, 5 auf Papier"
     assert_caches_match_rows()
-
-
-def tr_n_votes(total: int, online: int, paper: int, locale: str = "de") -> str:
-    from flask_babel import force_locale, ngettext
-    from markupsafe import escape
-
-    with force_locale(locale):
-        return str(
-            escape(
-                ngettext(
-                    "%(num)d vote: %(online)d online, %(paper)d on paper",
-                    "%(num)d votes: %(online)d online, %(paper)d on paper",
-                    total,
-                    online=online,
-                    paper=paper,
-                )
-            )
-        )
 
 
 # --- after voting has closed --------------------------------------------------------------

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import force_locale, ngettext
+from markupsafe import escape
 from sqlalchemy import func, select
 from testdata import plain as tr  # noqa: F401  (used by the voting tests)
 from testdata import says  # noqa: F401
@@ -33,6 +34,22 @@ def voted_for_text(num: int, locale: str = "de") -> str:
 def count_label(num: int, locale: str = "de") -> str:
     with force_locale(locale):
         return ngettext("%(num)d vote", "%(num)d votes", num)
+
+
+def count_parts(total: int, online: int, paper: int, locale: str = "de") -> str:
+    """The idea page's count with its parts: "84 Stimmen: 12 online, 72 auf Papier"."""
+    with force_locale(locale):
+        return str(
+            escape(
+                ngettext(
+                    "%(num)d vote: %(online)d online, %(paper)d on paper",
+                    "%(num)d votes: %(online)d online, %(paper)d on paper",
+                    total,
+                    online=online,
+                    paper=paper,
+                )
+            )
+        )
 
 
 def make_challenge(
