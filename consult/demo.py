@@ -59,23 +59,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
             db.session.add(District(name=name, position=position))
     logins = []
     for label, email, pseudonym, password, roles in DEMO_ACCOUNTS:
-        name, key = clean_pseudonym(pseudonym)
-        # By address or by name: an older demo account may have had another address.
-        user = db.session.scalar(
-            select(User).where(or_(User.email == email, User.pseudonym_key == key))
-        )
-        if user is not None:
-            user.email = email
-        else:
-            user = User(
-                email=email,
-                pseudonym=name,
-                pseudonym_key=key,
-                locale="de",
-                email_verified_at=now(),
-                privacy_consent_at=now(),
-            )
-            db.session.add(user)
+        user = _demo_account(email, pseudonym)
         user.password_hash = hash_password(password)
         for role in roles:
             if role not in user.roles:
@@ -284,24 +268,31 @@ DEMO_VOTERS = [
 ]
 
 
+def _demo_account(email: str, pseudonym: str) -> User:
+    """The verified demo account of that address or name, created when it is missing."""
+    name, key = clean_pseudonym(pseudonym)
+    # By address or by name: an older demo account may have had another address.
+    user = db.session.scalar(
+        select(User).where(or_(User.email == email, User.pseudonym_key == key))
+    )
+    if user is None:
+        user = User(
+            pseudonym=name,
+            pseudonym_key=key,
+            locale="de",
+            email_verified_at=now(),
+            privacy_consent_at=now(),
+        )
+        db.session.add(user)
+    user.email = email
+    return user
+
+
 def _seed_voters() -> None:
     for email, pseudonym in DEMO_VOTERS:
-        name, key = clean_pseudonym(pseudonym)
-        exists = db.session.scalar(
-            select(User.id).where(or_(User.email == email, User.pseudonym_key == key))
-        )
-        if exists is None:
-            db.session.add(
-                User(
-                    email=email,
-                    pseudonym=name,
-                    pseudonym_key=key,
-                    locale="de",
-                    email_verified_at=now(),
-                    privacy_consent_at=now(),
-                    role_grants=[RoleGrant(role="citizen")],
-                )
-            )
+        user = _demo_account(email, pseudonym)
+        if "citizen" not in user.roles:
+            user.role_grants.append(RoleGrant(role="citizen"))
 
 
 RESULTS_CHALLENGE_TITLE = "Wie wird Dortmund fahrradfreundlicher?"
