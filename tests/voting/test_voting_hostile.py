@@ -226,6 +226,9 @@ def vote(client, challenge, idea):
 
 def check_boundaries(client, challenge, idea) -> None:
     closed = "Voting is not open for this challenge."
+    # The form's token is fetched now, not inside ``at``: the clock runs on, and a page
+    # loaded there first could carry the vote past the second under test on a busy machine.
+    client.csrf_token()
     before = snapshot()
     with at(challenge.voting_opens_at - SECOND):
         refused(vote(client, challenge, idea), 409, closed, before)
