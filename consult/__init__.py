@@ -53,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
     from .challenges.views import bp as challenges_bp
+    from .events.views import bp as events_bp
     from .ideas.views import bp as ideas_bp
     from .jury.views import bp as jury_bp
     from .media.views import bp as media_bp
@@ -74,6 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         jury_bp,
         projects_bp,
         results_bp,
+        events_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -4,6 +4,13 @@ from .accounts.models import RoleGrant, UsedToken, User  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .challenges.models import Category, Challenge  # noqa: F401
 from .districts import District  # noqa: F401
+from .events.models import (  # noqa: F401
+    Event,
+    EventParticipant,
+    EventRound,
+    RoundBallot,
+    RoundVote,
+)
 from .ideas.models import Comment, Idea, IdeaFollower, Report  # noqa: F401
 from .jobs import Outbox  # noqa: F401
 from .jury.models import (  # noqa: F401

@@ -305,10 +305,14 @@ def _released(count: int) -> Markup:
 def _votes_release(n, e, d):
     released = d.get("votes_released")
     count = released if isinstance(released, int) else 0
-    return _say(
-        _("The votes left on the hidden idea %(idea)s were released by the vote check."),
-        idea=n.idea(e.object_id),
-    ) + Markup(" ") + _released(count)
+    return (
+        _say(
+            _("The votes left on the hidden idea %(idea)s were released by the vote check."),
+            idea=n.idea(e.object_id),
+        )
+        + Markup(" ")
+        + _released(count)
+    )
 
 
 @sentence("comment.hide", _l("Comment hidden"))

@@ -23,8 +23,9 @@ from ..dbtypes import UTCDateTime
 from ..districts import District
 from ..extensions import db
 
-IDEA_STATES = ("draft", "submitted", "published", "hidden", "withdrawn")
-ORIGINS = ("online", "workshop")
+# queued, room and merged are ideas from a live event's room (see consult.events.models).
+IDEA_STATES = ("draft", "submitted", "published", "hidden", "withdrawn", "queued", "room", "merged")
+ORIGINS = ("online", "workshop", "event")
 TITLE_MAX, BODY_MAX, COMMENT_MAX = 140, 5000, 2000
 
 
@@ -55,6 +56,17 @@ class Idea(db.Model):
     origin: Mapped[str] = mapped_column(String(10), default="online")
     workshop_name: Mapped[str] = mapped_column(String(120), default="")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Ideas from a live event's room: the event and the participant who posted it.
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_participants.id", ondelete="SET NULL")
+    )
+    # A duplicate merged into another idea (status "merged"); the target credits both authors.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ideas.id", ondelete="SET NULL"), index=True
+    )
 
     status: Mapped[str] = mapped_column(String(10), default="draft")
     moderation_reason: Mapped[str] = mapped_column(String(30), default="")

@@ -1,0 +1,19 @@
+"""Live events: one blueprint, its pages in several modules by who uses them.
+
+- ``staff_views``: staff create, open and close events, print the QR poster, run rounds
+  and take the outcome into the challenge.
+- ``room_views``: joining by code and the phone pages (post ideas, vote, leave).
+- ``moderation_views``: the room's live moderation queue.
+- ``wall_views``: the projector wall, its state and its push stream.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("events", __name__)
+
+from . import (  # noqa: E402, F401  (each registers its pages on bp)
+    moderation_views,
+    room_views,
+    staff_views,
+    wall_views,
+)
