@@ -51,6 +51,7 @@ import os
 import random
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -196,7 +197,7 @@ def fill(form: dict, texts: dict[str, str], choose: dict[str, str] | None = None
             out[name] = entries[0][1]
         elif "checkbox" in kinds:
             out[name] = entries[0][1] or "y"
-        elif "option" in kinds or not entries:
+        elif kinds & {"option", "radio"} or not entries:
             wanted = next((v for k, v in (choose or {}).items() if k in name), None)
             values = [v for _, v in entries]
             out[name] = wanted if wanted in values else (values[0] if values else "")
@@ -413,7 +414,7 @@ def join(hall: Hall, phone: Phone) -> None:
         keep_cookies(phone.cookies, answer)
     if answer.status != 200:
         hall.fail("join form", answer)
-    form = Forms(answer.text).find("/join")
+    form = Forms(answer.text).find(f"/events/{hall.event_id}/join")
     fields = fill(
         form,
         {"name": f"Gast {phone.number}", "display": f"Gast {phone.number}"},
@@ -521,7 +522,7 @@ class Projector:
     def __init__(self, name: str, hall: Hall, live_port: int, stream_path: str):
         self.name, self.hall, self.live_port, self.stream_path = name, hall, live_port, stream_path
         self.messages: list[float] = []
-        self.states: list[tuple[float, set[int], dict[int, int]]] = []
+        self.states: list[tuple[float, float, set[int], dict[int, int]]] = []
         self.fetch_seconds: list[float] = []
         self.client_ports: set[int] = set()
         self.reconnects = 0
@@ -583,43 +584,47 @@ class Projector:
                 print(f"{self.name}: state.json answered {answer.status}", file=sys.stderr)
                 continue
             shown, tally = wall_view(json.loads(answer.body))
-            self.states.append((answer.done, shown, tally))
+            self.states.append((answer.started, answer.done, shown, tally))
 
     def close(self) -> None:
         self.stopped.set()
         with contextlib.suppress(OSError):
             if self.conn is not None and self.conn.sock is not None:
+                # shutdown wakes the listening thread's blocked read; close alone does not
+                self.conn.sock.shutdown(socket.SHUT_RDWR)
                 self.conn.sock.close()
 
-    def approval_delays(self, approvals) -> tuple[list[float], int]:
-        """Seconds from each approval's answer to the first state showing the idea."""
-        delays, missed = [], 0
-        for answered, idea_id in approvals:
-            seen = next((t for t, shown, _ in self.states if idea_id in shown), None)
-            if seen is None:
-                missed += 1
-            else:
-                delays.append(max(0.0, seen - answered))
-        return delays, missed
+    def _seen(self, answered: float, shows) -> float | None:
+        """When this projector first held a state showing something answered at ``answered``:
+        a state that ``shows`` it, or any state whose fetch began after the answer (the
+        change was committed before its answer, so such a state holds it, even where the
+        wall lists only the newest ideas or the leading rows of the tally)."""
+        for started, done, shown, tally in self.states:
+            if started >= answered or shows(shown, tally):
+                return max(0.0, done - answered)
+        return None
 
-    def vote_delays(self, votes) -> tuple[list[float], int]:
-        """Seconds from each counted dot's answer to the first state whose tally holds it.
+    def delays(self, approvals, votes) -> tuple[list[float], list[float], int]:
+        """Push delays of the approvals and of the counted dots, and how many never showed.
 
         Dots are only added, so an idea's count in the tally only grows: the dot answered
         at ``t`` is shown once the idea's count reaches the number of its dots answered by
         ``t`` (all of them committed before their answers).
         """
-        delays, missed = [], 0
+        approval_delays, vote_delays, missed = [], [], 0
+        for answered, idea_id in approvals:
+            seen = self._seen(answered, lambda shown, tally, i=idea_id: i in shown)
+            missed += seen is None
+            approval_delays += [] if seen is None else [seen]
         so_far: dict[int, int] = {}
         for answered, idea_id in sorted(votes):
-            so_far[idea_id] = so_far.get(idea_id, 0) + 1
-            need = so_far[idea_id]
-            seen = next((t for t, _, tally in self.states if tally.get(idea_id, 0) >= need), None)
-            if seen is None:
-                missed += 1
-            else:
-                delays.append(max(0.0, seen - answered))
-        return delays, missed
+            so_far[idea_id] = need = so_far.get(idea_id, 0) + 1
+            seen = self._seen(
+                answered, lambda shown, tally, i=idea_id, n=need: tally.get(i, 0) >= n
+            )
+            missed += seen is None
+            vote_delays += [] if seen is None else [seen]
+        return approval_delays, vote_delays, missed
 
 
 # --- setting up -------------------------------------------------------------------------
@@ -779,7 +784,8 @@ def check_round(app, round_id: int, budget: int, counted: int, wall_tally: dict)
         app_tally = None
         if tally_fn is not None:
             raw = tally_fn(the_round)
-            app_tally = {int(k): int(v) for k, v in dict(raw).items()} if raw is not None else None
+            pairs = raw.items() if isinstance(raw, dict) else raw
+            app_tally = {getattr(k, "id", k): int(v) for k, v in pairs}
         db.engine.dispose()
     rows = sum(per_idea.values())
     over = {p: n for p, n in per_person.items() if n > budget}
@@ -944,6 +950,8 @@ def measure(args, database_url: str, log) -> bool:
               f"(window {args.join_seconds} s; latest start {join_lag:.2f} s late); "
               f"errors {len(schedule.errors)}{': ' + schedule.errors[0] if schedule.errors else ''}")  # fmt: skip
         in_room = [p for p in hall.phones if p.joined]
+        if not in_room:
+            raise RuntimeError("no phone could join: " + (schedule.errors or ["?"])[0][:500])
 
         # 2. Ideas: a phone each, over 30 s (quick: 10 s).
         schedule = Schedule(args.clients)
@@ -962,6 +970,8 @@ def measure(args, database_url: str, log) -> bool:
         approve_wall = schedule.run()
         print(f"moderation: {len(hall.approvals)} approved in {approve_wall:.1f} s; "
               f"errors {len(schedule.errors)}{': ' + schedule.errors[0] if schedule.errors else ''}")  # fmt: skip
+        if not hall.approvals:
+            raise RuntimeError("nothing was approved: " + (schedule.errors or ["?"])[0][:500])
         time.sleep(2.5)  # the last pushes arrive
 
         # 4. The round.
@@ -1050,12 +1060,8 @@ def measure(args, database_url: str, log) -> bool:
         approval_delays, vote_delays, missed = [], [], 0
         fetches = []
         for p in projectors:
-            d, m = p.approval_delays(hall.approvals)
-            approval_delays += d
-            missed += m
-            d, m = p.vote_delays(hall.votes)
-            vote_delays += d
-            missed += m
+            a, v, m = p.delays(hall.approvals, hall.votes)
+            approval_delays, vote_delays, missed = approval_delays + a, vote_delays + v, missed + m
             fetches += p.fetch_seconds
         a50, a99 = pct(approval_delays)
         v50, v99 = pct(vote_delays)
@@ -1063,7 +1069,7 @@ def measure(args, database_url: str, log) -> bool:
         print(f"push delay, answer -> projector holds a state.json showing it "
               f"({len(projectors)} projectors, {sum(len(p.messages) for p in projectors)} "
               f"stream messages, {len(fetches)} state.json fetches, p50 {pct(fetches)[0]:.1f} ms; "
-              f"reconnects {sum(p.reconnects for p in projectors) - len(projectors)}):")  # fmt: skip
+              f"reconnects {sum(p.reconnects for p in projectors)}):")  # fmt: skip
         print(f"  approvals: p50 {a50:.0f} ms, p99 {a99:.0f} ms ({len(approval_delays)} seen)")
         print(f"  votes:     p50 {v50:.0f} ms, p99 {v99:.0f} ms ({len(vote_delays)} seen)")
         print(f"  all:       p50 {all50:.0f} ms, p99 {all99:.0f} ms; never seen: {missed}; "
@@ -1075,7 +1081,7 @@ def measure(args, database_url: str, log) -> bool:
               f"port matched in /proc/net/tcp to a socket inode, found among the fds of the "
               f"live process {live_pids} and of the web master and workers {web_pids}")  # fmt: skip
 
-        final_tally = projectors[0].states[-1][2] if projectors and projectors[0].states else {}
+        final_tally = projectors[0].states[-1][3] if projectors and projectors[0].states else {}
         problems = check_round(app, round_id, budget, len(hall.votes), final_tally)
         if late.status < 400:
             problems.append("a dot after the round's end was accepted")
