@@ -387,7 +387,7 @@ class Hall:
     timings: dict = field(default_factory=dict)  # label -> [seconds]
     statuses: dict = field(default_factory=dict)  # label -> {status: count}
     approvals: list = field(default_factory=list)  # (answer time, idea id)
-    votes: list = field(default_factory=list)  # (answer time, idea id) of counted dots
+    votes: dict = field(default_factory=dict)  # label -> [(answer time, idea id)] counted
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, label: str, answer: Answer) -> None:
@@ -397,12 +397,15 @@ class Hall:
             counts[answer.status] = counts.get(answer.status, 0) + 1
 
     def fail(self, what: str, answer: Answer):
-        raise RuntimeError(f"{what}: {answer.status} {answer.text[:300]!r}")
+        # The page's main text says why (an error page's head says nothing).
+        main = re.search(r"<main.*?</main>", answer.text, re.S)
+        words = " ".join(re.sub(r"<[^>]+>", " ", main.group(0) if main else answer.text).split())
+        raise RuntimeError(f"{what}: {answer.status} {words[:300]!r}")
 
 
 def join(hall: Hall, phone: Phone) -> None:
     """The code's link (as the QR holds it), the join form, the room page."""
-    answer = request(hall.port, "GET", f"/j/{hall.code}", address=phone.address)
+    answer = first = request(hall.port, "GET", f"/j/{hall.code}", address=phone.address)
     keep_cookies(phone.cookies, answer)
     hall.record("join page", answer)
     path = f"/j/{hall.code}"
@@ -436,6 +439,8 @@ def join(hall: Hall, phone: Phone) -> None:
     phone.token = CSRF.search(answer.text).group(1)
     phone.room = answer.text
     phone.joined = True
+    with hall.lock:
+        hall.timings.setdefault("join, all 4 requests", []).append(answer.done - first.started)
 
 
 def post_idea(hall: Hall, phone: Phone, n: int) -> None:
@@ -471,7 +476,7 @@ def approve(hall: Hall, idea_id: int) -> None:
         hall.approvals.append((answer.done, idea_id))
 
 
-def vote(hall: Hall, phone: Phone, round_id: int, idea_id: int) -> None:
+def vote(hall: Hall, phone: Phone, round_id: int, idea_id: int, label: str = "vote") -> None:
     """One dot, as the room page's script sends it (JSON answer)."""
     answer = request(
         hall.port,
@@ -482,12 +487,12 @@ def vote(hall: Hall, phone: Phone, round_id: int, idea_id: int) -> None:
         address=phone.address,
         accept="application/json",
     )
-    hall.record("vote", answer)
+    hall.record(label, answer)
     if answer.status == 200:
         with hall.lock:
-            hall.votes.append((answer.done, idea_id))
+            hall.votes.setdefault(label, []).append((answer.done, idea_id))
     elif answer.status != 409:  # 409: no dots left (the extra try) — a right answer
-        hall.fail("vote", answer)
+        hall.fail(label, answer)
 
 
 # --- the projectors ---------------------------------------------------------------------
@@ -565,10 +570,11 @@ class Projector:
                         self.wanted.set()
                         data = False
             except Exception as exc:
-                if self.stopped.is_set():
-                    return
-                print(f"{self.name}: stream dropped ({exc}); reconnecting", file=sys.stderr)
-            self.reconnects += 1
+                if not self.stopped.is_set():
+                    print(f"{self.name}: stream dropped ({exc}); reconnecting", file=sys.stderr)
+            if self.stopped.is_set():
+                return
+            self.reconnects += 1  # the stream ended (its lifetime) or dropped
             time.sleep(0.5)
 
     def fetch(self) -> None:
@@ -691,8 +697,12 @@ def seed(app, phones: int) -> dict:
         db.session.commit()
         out = {"challenge_id": challenge.id, "event_id": event.id, "code": code}
         for role, user in people.items():
-            with app.test_request_context(
-                "/", headers={"X-Forwarded-For": VENUE, "User-Agent": USER_AGENT}
+            # A new app context each: generate_csrf keeps its token in ``g``.
+            with (
+                app.app_context(),
+                app.test_request_context(
+                    "/", headers={"X-Forwarded-For": VENUE, "User-Agent": USER_AGENT}
+                ),
             ):
                 login_user(user)
                 token = generate_csrf()
@@ -744,7 +754,7 @@ def latest_round(app, event_id: int):
     return out
 
 
-def check_round(app, round_id: int, budget: int, counted: int, wall_tally: dict) -> list[str]:
+def check_round(app, round_id: int, budget: int, counted: int, wall_tally) -> list[str]:
     """Differences between the round's rows, its ballots, the app's tally and the wall."""
     from sqlalchemy import func, select
 
@@ -795,7 +805,7 @@ def check_round(app, round_id: int, budget: int, counted: int, wall_tally: dict)
         if ballots.get(p, 0) != per_person.get(p, 0)
     }
     print(
-        f"check: {rows} vote rows in the round ({len(per_person)} participants, "
+        f"check, round {the_round.number}: {rows} vote rows ({len(per_person)} participants, "
         f"{len(per_idea)} ideas); {counted} dots answered as counted; "
         f"most dots of one participant {max(per_person.values(), default=0)} (budget {budget}); "
         f"ballots differing from rows {len(wrong_ballots)}"
@@ -812,11 +822,61 @@ def check_round(app, round_id: int, budget: int, counted: int, wall_tally: dict)
         problems.append("the app's tally differs from the rows")
     else:
         print("check: the app's tally equals the rows, idea by idea")
-    if {k: v for k, v in wall_tally.items() if v} != per_idea:
-        problems.append("the wall's last tally differs from the rows")
-    else:
-        print("check: the wall's last tally equals the rows, idea by idea")
+    if wall_tally is not None:
+        # The wall lists the leading rows only: each must equal its rows, none left out
+        # may have more dots than the last one shown.
+        wrong = [k for k, v in wall_tally.items() if per_idea.get(k, 0) != v]
+        left_out = max((n for k, n in per_idea.items() if k not in wall_tally), default=0)
+        if wrong or not wall_tally or min(wall_tally.values()) < left_out:
+            problems.append("the wall's last tally differs from the rows")
+        else:
+            print(f"check: the wall's last tally (its {len(wall_tally)} leading rows) equals "
+                  "the rows, idea by idea")  # fmt: skip
     return problems
+
+
+def picks(rng, approved: list[int], weights: list[float], n: int) -> list[int]:
+    """``n`` different ideas, the favourites more often."""
+    chosen: list[int] = []
+    while len(chosen) < min(n, len(approved)):
+        pick = rng.choices(approved, weights)[0]
+        if pick not in chosen:
+            chosen.append(pick)
+    return chosen
+
+
+def start_round(hall: Hall, seconds: int, budget: int, app):
+    """Staff start a round on the event's ideas (whole minutes, as the form takes them)."""
+    minutes = max(1, math.ceil(seconds / 60))
+    answer = request(
+        hall.port,
+        "POST",
+        f"/staff/events/{hall.event_id}/rounds",
+        fields={"csrf_token": hall.staff["token"], "minutes": minutes, "budget": budget,
+                "scope": "event"},
+        cookies=hall.staff["cookies"],
+        address=VENUE,
+    )  # fmt: skip
+    if answer.status not in (302, 303):
+        hall.fail("start round", answer)
+    started = time.perf_counter()
+    round_id, _ends_at, budget = latest_round(app, hall.event_id)
+    return round_id, budget, started, minutes
+
+
+def end_round(hall: Hall, round_id: int, started: float, seconds: int, minutes: int) -> None:
+    """Wait for the clock to close the round; one shorter than its minutes is stopped."""
+    if seconds < minutes * 60:
+        time.sleep(max(0.0, started + seconds - time.perf_counter()))
+        answer = request(
+            hall.port, "POST", f"/staff/events/{hall.event_id}/rounds/{round_id}/stop",
+            fields={"csrf_token": hall.staff["token"]}, cookies=hall.staff["cookies"],
+            address=VENUE,
+        )  # fmt: skip
+        if answer.status not in (302, 303):
+            hall.fail("stop round", answer)
+    else:
+        time.sleep(max(0.0, started + minutes * 60 + 1 - time.perf_counter()))
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -974,35 +1034,20 @@ def measure(args, database_url: str, log) -> bool:
             raise RuntimeError("nothing was approved: " + (schedule.errors or ["?"])[0][:500])
         time.sleep(2.5)  # the last pushes arrive
 
-        # 4. The round.
-        minutes = max(1, math.ceil(args.round_seconds / 60))
-        answer = request(
-            web_port,
-            "POST",
-            f"/staff/events/{hall.event_id}/rounds",
-            fields={"csrf_token": hall.staff["token"], "minutes": minutes,
-                    "budget": args.budget, "scope": "event"},
-            cookies=hall.staff["cookies"],
-            address=VENUE,
-        )  # fmt: skip
-        if answer.status not in (302, 303):
-            hall.fail("start round", answer)
-        round_started = time.perf_counter()
-        round_id, ends_at, budget = latest_round(app, hall.event_id)
+        # 4. The round, as the issue has it: every phone spends its dots (and tries one more)
+        #    at random moments of the round's first three quarters.
         approved = [idea for _, idea in hall.approvals]
         weights = [1 / (rank + 1) ** 0.8 for rank in range(len(approved))]  # a few favourites
+        round_id, budget, round_started, minutes = start_round(hall, args.round_seconds,
+                                                               args.budget, app)  # fmt: skip
         schedule = Schedule(args.clients)
         for phone in in_room:
-            picks: list[int] = []
-            while len(picks) < min(args.budget + 1, len(approved)):
-                pick = rng.choices(approved, weights)[0]
-                if pick not in picks:
-                    picks.append(pick)
-            for pick in picks:  # the last one is a dot too many
+            for pick in picks(rng, approved, weights, args.budget + 1):
                 schedule.at(rng.uniform(0.5, args.round_seconds * 0.75),
                             lambda p=phone, x=pick: vote(hall, p, round_id, x))  # fmt: skip
         vote_wall = schedule.run()
-        print(f"voting: {len(hall.votes)} dots counted, {hall.statuses['vote'].get(409, 0)} "
+        counted = hall.votes.get("vote", [])
+        print(f"voting: {len(counted)} dots counted, {hall.statuses['vote'].get(409, 0)} "
               f"refused (409) in {vote_wall:.1f} s; latest start "
               f"{max(schedule.lag, default=0):.2f} s late; errors {len(schedule.errors)}"
               f"{': ' + schedule.errors[0] if schedule.errors else ''}")  # fmt: skip
@@ -1011,56 +1056,67 @@ def measure(args, database_url: str, log) -> bool:
         ports = set().union(*(p.client_ports for p in projectors))
         web_pids = process_tree(web.pid)
         live_pids = process_tree(live.pid)
-        on_live = socket_owners(live_port, ports, live_pids + web_pids)
-        on_web = socket_owners(web_port, ports, live_pids + web_pids)
-        held_by_web = sum(1 for pid in [*on_live.values(), *on_web.values()] if pid in web_pids)
-        held_by_live = sum(1 for pid in [*on_live.values(), *on_web.values()] if pid in live_pids)
+        owners = [
+            *socket_owners(live_port, ports, live_pids + web_pids).values(),
+            *socket_owners(web_port, ports, live_pids + web_pids).values(),
+        ]
+        held_by_web = sum(1 for pid in owners if pid in web_pids)
+        held_by_live = sum(1 for pid in owners if pid in live_pids)
 
-        if args.round_seconds % 60:
-            left = round_started + args.round_seconds - time.perf_counter()
-            time.sleep(max(0.0, left))
-            answer = request(
-                web_port, "POST", f"/staff/events/{hall.event_id}/rounds/{round_id}/stop",
-                fields={"csrf_token": hall.staff["token"]}, cookies=hall.staff["cookies"],
-                address=VENUE,
-            )  # fmt: skip
-            if answer.status not in (302, 303):
-                hall.fail("stop round", answer)
-            print(f"the round was stopped by staff after {args.round_seconds} s")
-        else:
-            time.sleep(max(0.0, round_started + minutes * 60 + 1 - time.perf_counter()))
+        end_round(hall, round_id, round_started, args.round_seconds, minutes)
         late = request(
             web_port, "POST", f"/events/{hall.event_id}/rounds/{round_id}/votes",
             fields={"csrf_token": in_room[0].token, "idea": approved[-1], "action": "cast"},
             cookies=in_room[0].cookies, address=in_room[0].address, accept="application/json",
         )  # fmt: skip
         print(f"a dot after the round's end: {late.status} {late.text[:120]!r}")
-        time.sleep(2.5)
+        time.sleep(2.5)  # the result reaches the walls
+        final_tally = {}
+        if projectors and projectors[0].states:
+            final_tally = projectors[0].states[-1][3]
+
+        # 5. The server's pace: a second round in which every phone spends its dots (and
+        #    tries one more) as fast as 16 client threads can send them.
+        burst_id, _, burst_started, _ = start_round(hall, 60, args.budget, app)
+        schedule = Schedule(16)
+        for phone in in_room:
+            for pick in picks(rng, approved, weights, args.budget + 1):
+                schedule.at(0, lambda p=phone, x=pick: vote(hall, p, burst_id, x, "vote (burst)"))
+        burst_wall = schedule.run()
+        burst = len(hall.timings.get("vote (burst)", [])) / burst_wall
+        print(f"burst: {len(hall.votes.get('vote (burst)', []))} dots counted, "
+              f"{hall.statuses.get('vote (burst)', {}).get(409, 0)} refused (409) in "
+              f"{burst_wall:.1f} s; errors {len(schedule.errors)}"
+              f"{': ' + schedule.errors[0] if schedule.errors else ''}")  # fmt: skip
+        end_round(hall, burst_id, burst_started, 1, 1)
         bare2 = run(web_port, Bare(), args.healthz, 16)
         for p in projectors:
             p.close()
 
         bare = merge(bare1, bare2)
         print()
-        print(f"{'':<38}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50/bare':>10}{'statuses':>24}")
-        print(f"{'GET /healthz (before + after)':<38}{bare['requests']:>9}"
-              f"{bare['p50']:>9.1f}{bare['p99']:>9.1f}{1.0:>10.1f}")  # fmt: skip
-        for label in ("join page", "join", "room page", "post idea", "approve", "vote"):
+        print(f"{'':<34}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50/bare':>10}"
+              f"{'p99/bare':>10}  statuses")  # fmt: skip
+        print(f"{'GET /healthz (before + after)':<34}{bare['requests']:>9}"
+              f"{bare['p50']:>9.1f}{bare['p99']:>9.1f}{1.0:>10.1f}{1.0:>10.1f}")  # fmt: skip
+        for label in ("join, all 4 requests", "join page", "join", "room page", "post idea",
+                      "approve", "vote", "vote (burst)"):  # fmt: skip
             values = hall.timings.get(label, [])
             p50, p99 = pct(values)
             statuses = ", ".join(
                 f"{k}: {v}" for k, v in sorted(hall.statuses.get(label, {}).items())
             )
-            print(f"{label:<38}{len(values):>9}{p50:>9.1f}{p99:>9.1f}"
-                  f"{p50 / bare['p50']:>10.1f}{statuses:>24}")  # fmt: skip
+            print(f"{label:<34}{len(values):>9}{p50:>9.1f}{p99:>9.1f}"
+                  f"{p50 / bare['p50']:>10.1f}{p99 / bare['p99']:>10.1f}  {statuses}")  # fmt: skip
         vote_rate = len(hall.timings.get("vote", [])) / vote_wall
-        print(f"throughput: /healthz {bare['rps']:.0f} req/s; votes offered {vote_rate:.1f}/s "
-              f"(the hall's pace, not the server's limit)")  # fmt: skip
+        print(f"throughput: /healthz {bare['rps']:.0f} req/s; dots at the server's pace (burst, "
+              f"16 client threads) {burst:.0f}/s = {burst / bare['rps']:.3f} x /healthz; "
+              f"the hall's own pace in the round {vote_rate:.1f}/s")  # fmt: skip
 
         approval_delays, vote_delays, missed = [], [], 0
         fetches = []
         for p in projectors:
-            a, v, m = p.delays(hall.approvals, hall.votes)
+            a, v, m = p.delays(hall.approvals, counted)
             approval_delays, vote_delays, missed = approval_delays + a, vote_delays + v, missed + m
             fetches += p.fetch_seconds
         a50, a99 = pct(approval_delays)
@@ -1069,9 +1125,9 @@ def measure(args, database_url: str, log) -> bool:
         print(f"push delay, answer -> projector holds a state.json showing it "
               f"({len(projectors)} projectors, {sum(len(p.messages) for p in projectors)} "
               f"stream messages, {len(fetches)} state.json fetches, p50 {pct(fetches)[0]:.1f} ms; "
-              f"reconnects {sum(p.reconnects for p in projectors)}):")  # fmt: skip
+              f"stream reconnects {sum(p.reconnects for p in projectors)}):")  # fmt: skip
         print(f"  approvals: p50 {a50:.0f} ms, p99 {a99:.0f} ms ({len(approval_delays)} seen)")
-        print(f"  votes:     p50 {v50:.0f} ms, p99 {v99:.0f} ms ({len(vote_delays)} seen)")
+        print(f"  dots:      p50 {v50:.0f} ms, p99 {v99:.0f} ms ({len(vote_delays)} seen)")
         print(f"  all:       p50 {all50:.0f} ms, p99 {all99:.0f} ms; never seen: {missed}; "
               f"p99 {'within' if all99 <= 2000 else 'ABOVE'} the 2 s aim; "
               f"p50 = {all50 / bare['p50']:.0f} x /healthz p50")  # fmt: skip
@@ -1081,14 +1137,20 @@ def measure(args, database_url: str, log) -> bool:
               f"port matched in /proc/net/tcp to a socket inode, found among the fds of the "
               f"live process {live_pids} and of the web master and workers {web_pids}")  # fmt: skip
 
-        final_tally = projectors[0].states[-1][3] if projectors and projectors[0].states else {}
-        problems = check_round(app, round_id, budget, len(hall.votes), final_tally)
+        problems = check_round(app, round_id, budget, len(counted), final_tally)
+        problems += check_round(
+            app, burst_id, budget, len(hall.votes.get("vote (burst)", [])), None
+        )
         if late.status < 400:
             problems.append("a dot after the round's end was accepted")
         if joined < args.phones:
             problems.append(f"only {joined} of {args.phones} phones joined")
+        if join_wall > FULL["join_seconds"] and not args.quick:
+            problems.append(f"joining took {join_wall:.0f} s")
         if missed:
             problems.append(f"{missed} approvals or dots never reached a projector")
+        if held_by_web or held_by_live != len(ports):
+            problems.append("the projectors' streams are not all on the live process")
         print("PASS" if not problems else "FAIL: " + "; ".join(problems))
         print(f"total time {time.perf_counter() - t0:.1f} s")
         return not problems
