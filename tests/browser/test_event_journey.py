@@ -52,7 +52,7 @@ def world(app, make_user, locale):
     library = make_idea(challenge, title="Stadtteilbibliothek länger öffnen")
     staff = make_user(email="team@stadt.example", pseudonym="Amt", roles=("staff",), locale=locale)
     moderator = make_user(
-        email="moderation@stadt.example", pseudonym="Mo", roles=("moderator",), locale=locale
+        email="moderation@stadt.example", pseudonym="Moritz", roles=("moderator",), locale=locale
     )
     # One online vote for the library, so that its page shows both kinds of votes.
     voter = make_user(email="vera@example.org", pseudonym="Vera", locale=locale)
@@ -204,7 +204,7 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
     check(mod)
     card = mod.locator(f"#idea-{duplicate.id}")
     card.locator("summary", has_text=tr(locale, "Merge into another idea")).click()
-    card.locator("select").select_option(str(fountain.id))
+    card.get_by_label(tr(locale, "Merge into")).select_option(str(fountain.id))
     card.get_by_role("button", name=tr(locale, "Merge"), exact=True).click()
     expect(mod.locator("main")).not_to_contain_text(DUPLICATE)
     check(mod)
@@ -227,6 +227,15 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
     expect(wall.locator("#wall-round-title")).to_contain_text(
         tr(locale, "Round %(number)s", number=1)
     )
+    before, after = tr(locale, "%(time)s left", time="TIME").split("TIME")
+    expect(wall.locator("#wall-countdown")).to_have_text(
+        re.compile("^" + re.escape(before) + r"(1:00|0:[0-5]\d)" + re.escape(after) + "$")
+    )
+    # Staff let the wall show the running tally while the round runs.
+    desk.get_by_role("button", name=tr(locale, "Show the running tally")).click()
+    expect(desk.get_by_role("button", name=tr(locale, "Hide the running tally"))).to_be_visible()
+    check(desk)
+    expect(wall.locator("#wall-tally-note")).to_have_text(tr(locale, "No votes yet."))
 
     for page in (anna, ben, carl):
         page.reload()
@@ -240,6 +249,13 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
     expect(carl.locator("#round .vote-budget")).to_have_text(
         tr(locale, "%(left)d of %(budget)d dots left", left=1, budget=3)
     )
+    with force_locale(locale):
+        three = ngettext("%(num)s vote", "%(num)s votes", 3)
+        two = ngettext("%(num)s vote", "%(num)s votes", 2)
+    rows = wall.locator("#wall-tally .wall-tally-row")
+    expect(rows.nth(0).locator(".wall-tally-count")).to_have_text(three)  # pushed, live
+    expect(rows.nth(1).locator(".wall-tally-count")).to_have_text(two)
+    shot(wall, locale, "wall-round")
 
     # --- the round closes by the clock; the wall shows the result -------------------------
     stack.enter_context(travel(timedelta(seconds=61)))
@@ -248,11 +264,8 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
         expect(wall.locator("#wall-round-title")).to_have_text(
             tr(locale, "Result of round %(number)s", number=1)
         )
-        rows = wall.locator("#wall-tally .wall-tally-row")
+        expect(wall.locator("#wall-countdown")).to_have_text(tr(locale, "Voting has ended."))
         expect(rows).to_have_count(2)
-        with force_locale(locale):
-            three = ngettext("%(num)s vote", "%(num)s votes", 3, num=3)
-            two = ngettext("%(num)s vote", "%(num)s votes", 2, num=2)
         expect(rows.nth(0)).to_contain_text(FOUNTAIN)
         expect(rows.nth(0).locator(".wall-tally-count")).to_have_text(three)
         expect(rows.nth(1)).to_contain_text(library.title)
@@ -275,7 +288,17 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
         desk.get_by_role("main").get_by_role(
             "button", name=tr(locale, "Take the event into the challenge")
         ).click()
+        with force_locale(locale):
+            taken = ngettext(
+                "The event is now part of the challenge: %(num)d idea and %(votes)d event votes.",
+                "The event is now part of the challenge: %(num)d ideas and %(votes)d event votes.",
+                1, votes=5,
+            )  # fmt: skip
+        expect(desk.locator("main .flashes")).to_contain_text(taken)
         check(desk)
+        db.session.expire_all()
+        assert (fountain.status, fountain.origin) == ("published", "event")
+        assert duplicate.status == "merged"
 
         # --- the idea pages: event votes apart from online votes, and the total ------------
         anna.goto(f"/ideas/{library.id}")
@@ -287,5 +310,7 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
         expect(anna.locator(f"#votes-{fountain.id}")).to_have_text(
             count_detail(locale, 3, online=0, event=3)
         )
-        expect(anna.locator("main")).to_contain_text(re.compile("Helpathon"))
+        expect(anna.locator("main")).to_contain_text(
+            tr(locale, "From the event %(name)s", name="Helpathon im Rathaus")
+        )
         check(anna)
