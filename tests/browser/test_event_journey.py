@@ -216,6 +216,7 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
 
     # --- staff run a one-minute round; the phones vote -------------------------------------
     desk.goto(control)
+    check(desk)
     desk.get_by_label(tr(locale, "Duration in minutes")).fill("1")
     desk.get_by_label(tr(locale, "Dots per person")).fill("3")
     desk.get_by_label(tr(locale, "Ideas to vote on")).select_option("challenge")
@@ -283,6 +284,7 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
 
         # --- staff take the outcome into the challenge ---------------------------------------
         desk.goto(control)
+        check(desk)
         desk.get_by_role("link", name=tr(locale, "Take the event into the challenge…")).click()
         check(desk)
         desk.get_by_role("main").get_by_role(
