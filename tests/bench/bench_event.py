@@ -20,21 +20,26 @@ Wi-Fi behind NAT, seen through one trusted proxy):
 1. ``GET /healthz`` (the app's per-request work without templates or the database);
 2. two projectors connect to the event's stream (on the live process) and fetch
    ``state.json`` (on the web processes) after every message, as the wall's script does;
-3. the phones join within the join window: the code's page, the join form, the room page;
+3. the phones arrive within the join window (default 60 s): the code's link as the QR
+   holds it, the join form (name, language, privacy tick), the room page;
 4. some phones post one idea each; the moderator approves every one over HTTP;
 5. staff start one round with the budget; every phone spends its dots at random moments
-   of the round's first three quarters and tries one dot more than the budget;
+   of the round's first three quarters (the favourites more often) and tries one dot
+   more than the budget (answered 409);
 6. the round closes by the clock (a round shorter than a minute is stopped early by
-   staff, as the form takes whole minutes); ``GET /healthz`` again.
+   staff, as the form takes whole minutes); one dot after its end must be refused;
+7. a second round at the server's pace: every phone spends its dots (and one more) as
+   fast as 16 client threads send them, for the throughput; ``GET /healthz`` again.
 
 It prints join and vote p50/p99, the push delay (from the moderator's or the phone's
 answer to the moment a projector holds a ``state.json``, fetched after a stream message,
-that shows the approval or the vote; per projector), which processes hold the projectors'
-stream connections (read from /proc: the socket of each projector connection, matched to
-the process that has it open), all as ratios against ``/healthz``; then checks against the
-rows that the round's tally (as the app computes it and as the wall showed it last) equals
-its vote rows and every participant's ballot, and that nobody went over the budget, and
-prints PASS or FAIL (exit status 1).
+that shows the approval or the dot; per projector), which processes hold the projectors'
+stream connections (read from /proc during the round: the server-side socket of each
+projector connection, matched to the process that has it open), latencies as ratios to
+the p50 and p99 of ``/healthz`` and throughput as a ratio to its requests per second;
+then checks against the rows that each round's tally (as the app computes it, and the
+rows the wall showed last) equals its vote rows and every participant's ballot, and that
+nobody went over the budget, and prints PASS or FAIL (exit status 1).
 
 Clients and server share the machine's cores, so the figures compare the two endpoints;
 they are not a capacity plan. The Redis database must be empty and is emptied afterwards.
