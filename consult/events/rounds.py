@@ -8,8 +8,9 @@ from the database, never from a check-then-insert in Python:
   participant (a row lock on PostgreSQL, the write lock on SQLite), so two tabs or two
   phones holding the same token can never spend one dot more than the budget;
 - a round is open while ``starts_at <= now() < closes_at`` (``EventRound.is_open``): no job
-  closes it. The vote checks that in SQL while holding a share lock on the round's row, so
-  a stop waits for the votes in flight and every vote after it finds the round closed.
+  closes it. A vote checks that in SQL, for the moment it arrived, while taking a share
+  lock on the round's row: a stop waits for the votes in flight, and a vote that arrived
+  after the end (by the clock or by the stop) finds the round closed.
 
 Times are UTC in the database, so a round across a change of daylight saving time closes
 exactly when its minutes are over.
@@ -220,12 +221,14 @@ def check_abuse_limits(participant: EventParticipant, address: str) -> None:
         )
 
 
-def _hold_open_round(round_id: int) -> EventRound | None:
-    """The round if it is open now, with a share lock until commit (see the module doc)."""
+def _hold_open_round(round_id: int, t: datetime) -> EventRound | None:
+    """The round if it is open at ``t``, with a share lock until commit (see the module doc).
+
+    ``t`` is when the vote arrived: a vote counts exactly when it arrived before the round
+    closed, however long it then waited for a lock.
+    """
     return db.session.scalar(
-        select(EventRound)
-        .where(EventRound.id == round_id, _open_at(now()))
-        .with_for_update(read=True)
+        select(EventRound).where(EventRound.id == round_id, _open_at(t)).with_for_update(read=True)
     )
 
 
@@ -290,11 +293,12 @@ def cast_round_vote(
     404 for an idea outside the round's scope, 409 when the round is over or the dots
     are spent. After the commit the wall hears of the new tally.
     """
+    t = now()
     event_id, round_id, participant_id = event.id, voting_round.id, participant.id
     budget = voting_round.budget
     if not _idea_in_scope(event, voting_round, idea_id):
         raise UserError(_("This idea is not part of this round."), status=404)
-    if _hold_open_round(round_id) is None:
+    if _hold_open_round(round_id, t) is None:
         db.session.rollback()
         raise _closed_refusal()
     used = db.session.scalar(_take_dot(round_id, participant_id, budget))
@@ -313,7 +317,7 @@ def cast_round_vote(
     added = db.session.scalar(
         _dialect()
         .insert(RoundVote)
-        .values(round_id=round_id, participant_id=participant_id, idea_id=idea_id, created_at=now())
+        .values(round_id=round_id, participant_id=participant_id, idea_id=idea_id, created_at=t)
         .on_conflict_do_nothing(
             index_elements=[RoundVote.round_id, RoundVote.participant_id, RoundVote.idea_id]
         )
@@ -336,9 +340,10 @@ def withdraw_round_vote(
     The ballot first, then the vote row, as in ``cast_round_vote``: in another order a
     withdrawal and a vote with the same token could deadlock on PostgreSQL.
     """
+    t = now()
     event_id, round_id, participant_id = event.id, voting_round.id, participant.id
     budget = voting_round.budget
-    if _hold_open_round(round_id) is None:
+    if _hold_open_round(round_id, t) is None:
         db.session.rollback()
         raise _closed_refusal()
     used = db.session.scalar(

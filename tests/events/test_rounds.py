@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import render_template
+from flask_babel import force_locale, ngettext
 from round_support import (
     assert_ballots_match_rows,
     ensure_page_endpoints,
@@ -95,11 +96,14 @@ def test_budget_idempotent_repeat_and_withdraw(app, announced):
     with pytest.raises(UserError) as caught:
         rounds.cast_round_vote(person, event, r, c.id)
     assert caught.value.status == 409
-    assert caught.value.message == plain(
-        "You have used all %(num)d of your dots. Take one back from another idea to vote "
-        "for this one.",
-        num=2,
-    )
+    with force_locale("de"):
+        assert caught.value.message == ngettext(
+            "You have used your %(num)d dot. Take it back from another idea to vote for this one.",
+            "You have used all %(num)d of your dots. Take one back from another idea to vote "
+            "for this one.",
+            2,
+        )
+    assert caught.value.message.startswith("Sie haben alle 2 Punkte vergeben.")
     # Spent, but a repeat of a given dot is still just a repeat.
     assert rounds.cast_round_vote(person, event, r, b.id).used == 2
     assert rounds.withdraw_round_vote(person, event, r, a.id).used == 1
@@ -505,3 +509,26 @@ def test_phone_and_staff_sections_render(app, pages):
     assert says("No round is running at the moment.") in idle_phone
     assert says("Start a round") in idle_staff
     assert says("Results of round %(number)d", number=2) in idle_staff
+
+
+def test_abuse_limits_per_participant_and_a_hall_behind_one_address(
+    app, client, pages, monkeypatch
+):
+    # A full hall on one Wi-Fi address: 500 phones spending 3 dots and changing their mind
+    # on each (a withdraw and a cast) fit in one minute's window of the address limit.
+    assert rounds.ADDRESS_LIMIT >= 500 * 3 * 3 and rounds.ADDRESS_WINDOW == 60
+    monkeypatch.setattr(rounds, "PARTICIPANT_LIMIT", 2)
+    event = make_event()
+    a, b, c = make_room_ideas(event)
+    _person, token = make_participant(event, language="en")
+    r = make_round(event)
+    phone(client, event, token)
+    url = f"/events/{event.id}/rounds/{r.id}/votes"
+    for idea in (a, b):
+        assert client.post_form(url, {"idea": str(idea.id)}).status_code == 302
+    before = state()
+    response = client.post_form(url, {"idea": str(c.id)})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "You are voting very fast." in response.get_data(as_text=True)
+    assert state() == before
