@@ -81,7 +81,12 @@ def _open_at(t: datetime):
 
 
 def current_round(event: Event) -> EventRound | None:
-    """The round of ``event`` open now, or None (by the clock: an ended round is closed)."""
+    """The round of ``event`` open now, or None (by the clock: an ended round is closed).
+
+    Closing the event ends its voting too: a closed event has no running round.
+    """
+    if not event.is_open:
+        return None
     return db.session.scalar(
         select(EventRound)
         .where(EventRound.event_id == event.id, _open_at(now()))
@@ -227,8 +232,11 @@ def _hold_open_round(round_id: int, t: datetime) -> EventRound | None:
     ``t`` is when the vote arrived: a vote counts exactly when it arrived before the round
     closed, however long it then waited for a lock.
     """
+    open_events = select(Event.id).where(Event.status == "open")
     return db.session.scalar(
-        select(EventRound).where(EventRound.id == round_id, _open_at(t)).with_for_update(read=True)
+        select(EventRound)
+        .where(EventRound.id == round_id, EventRound.event_id.in_(open_events), _open_at(t))
+        .with_for_update(read=True, of=EventRound)
     )
 
 

@@ -528,3 +528,16 @@ def test_abuse_limits_per_participant_and_a_hall_behind_one_address(
     assert int(response.headers["Retry-After"]) > 0
     assert "You are voting very fast." in response.get_data(as_text=True)
     assert state() == before
+
+
+def test_closing_the_event_ends_its_round(app):
+    event = make_event()
+    (idea,) = make_room_ideas(event, ("A",))
+    person, _token = make_participant(event)
+    r = make_round(event)
+    event.status = "closed"
+    db.session.commit()
+    assert rounds.current_round(event) is None
+    with pytest.raises(UserError) as caught:
+        rounds.cast_round_vote(person, event, r, idea.id)
+    assert caught.value.status == 409
