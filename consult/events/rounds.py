@@ -170,10 +170,15 @@ def start_round(actor, event: Event, minutes: int, budget: int, scope: str) -> E
 def stop_round(actor, event: Event, voting_round: EventRound) -> None:
     """End a running round early; 409 if it is over already.
 
-    One conditional UPDATE: it waits for the votes in flight (they hold a share lock on
-    the round) and only one of two stops wins.
+    It waits for the votes in flight (they hold a share lock on the round), then one
+    conditional UPDATE: only one of two stops wins.
     """
     event_id, round_id, number = event.id, voting_round.id, voting_round.number
+    # The clock is read once the votes in flight have committed (they hold share locks on
+    # the round): every dot already counted arrived before the stop's moment.
+    db.session.execute(
+        select(EventRound.id).where(EventRound.id == round_id).with_for_update(key_share=True)
+    ).all()
     t = now()
     stopped = db.session.scalar(
         update(EventRound)

@@ -222,3 +222,51 @@ def test_votes_racing_the_end_of_the_round(app):
     created = db.session.scalars(select(RoundVote.created_at)).all()
     assert all(t < ends_at for t in created)
     assert_exact(round_id, 1)
+
+
+def test_votes_racing_a_stop(app):
+    """60 participants vote at the moment staff stop the round: every dot counted arrived
+    before the stop's moment, the others are refused, and nothing is half done."""
+    event = make_event()
+    event_id = event.id
+    (idea,) = make_room_ideas(event, ["A"])
+    people = [make_participant(event, f"P{n}")[0].id for n in range(60)]
+    round_id = make_round(event, budget=1).id
+    outcomes = []
+
+    def vote(person_id: int):
+        def job():
+            with app.app_context():
+                try:
+                    rounds.cast_round_vote(
+                        db.session.get(EventParticipant, person_id),
+                        db.session.get(Event, event_id),
+                        db.session.get(EventRound, round_id),
+                        idea.id,
+                    )
+                    outcomes.append("ok")
+                except UserError as error:
+                    outcomes.append(error.status)
+                finally:
+                    db.session.remove()
+
+        return job
+
+    def stop():
+        with app.app_context():
+            try:
+                ev = db.session.get(Event, event_id)
+                rounds.stop_round(None, ev, db.session.get(EventRound, round_id))
+            finally:
+                db.session.remove()
+
+    jobs = [vote(p) for p in people]
+    jobs.insert(20, stop)
+    run_together(jobs)
+    assert set(outcomes) <= {"ok", 409}, set(outcomes)
+    db.session.expire_all()
+    stopped_at = db.session.get(EventRound, round_id).stopped_at
+    created = db.session.scalars(select(RoundVote.created_at)).all()
+    assert len(created) == outcomes.count("ok")
+    assert all(t < stopped_at for t in created)
+    assert_exact(round_id, 1)
