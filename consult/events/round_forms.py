@@ -34,7 +34,10 @@ def _within(low: int, high: int):
 
 
 class StartRoundForm(FlaskForm):
-    """Duration, dots per person and which ideas: everything a round needs."""
+    """Duration, dots per person and which ideas: everything a round needs.
+
+    The ids are prefixed: the staff page holds other sections' forms next to this one.
+    """
 
     minutes = WholeNumberField(
         _l("Duration in minutes"),
@@ -44,6 +47,7 @@ class StartRoundForm(FlaskForm):
         ],
         message=_whole_number(MINUTES_MIN, MINUTES_MAX),
         default=3,
+        id="round-minutes",
         render_kw={"min": MINUTES_MIN, "max": MINUTES_MAX},
     )
     budget = WholeNumberField(
@@ -54,12 +58,14 @@ class StartRoundForm(FlaskForm):
         ],
         message=_whole_number(BUDGET_MIN, BUDGET_MAX),
         default=3,
+        id="round-budget",
         render_kw={"min": BUDGET_MIN, "max": BUDGET_MAX},
     )
     scope = SelectField(
         _l("Ideas to vote on"),
         choices=[SelectChoice(value, label) for value, label in SCOPE_LABELS.items()],
         default="event",
+        id="round-scope",
         validate_choice=False,
     )
 
