@@ -648,6 +648,34 @@ def _jobs_retry(n, e, d):
     )  # fmt: skip
 
 
+@sentence("event_round.start", _l("Voting round started at an event"))
+def _event_round_start(n, e, d):
+    minutes = d.get("minutes") if isinstance(d.get("minutes"), int) else 0
+    budget = d.get("budget") if isinstance(d.get("budget"), int) else 0
+    scope = (
+        _("on all ideas of the challenge")
+        if d.get("scope") == "challenge"
+        else _("on the approved ideas of the event")
+    )
+    return _say(
+        _("%(actor)s started voting round %(number)s (%(minutes)s, %(dots)s, %(scope)s) at an "
+          "event of the challenge %(challenge)s."),
+        actor=n.actor(e), number=d.get("number"), scope=scope,
+        minutes=_say(ngettext("%(num)s minute", "%(num)s minutes", minutes), num=minutes),
+        dots=_say(ngettext("%(num)s dot per person", "%(num)s dots per person", budget), num=budget),
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event_round.stop", _l("Voting round stopped at an event"))
+def _event_round_stop(n, e, d):
+    return _say(
+        _("%(actor)s stopped voting round %(number)s early at an event of the challenge "
+          "%(challenge)s."),
+        actor=n.actor(e), number=d.get("number"), challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
 # --- reading a page of entries ------------------------------------------------------------
 
 # Detail keys that hold the id of another person (see _user_ids).
