@@ -14,6 +14,8 @@ from live_server import Browser, gunicorn
 from testdata import PASSWORD
 from wall_support import approve, make_event, room_idea
 
+from consult.events.live import MIN_GAP
+
 # Each measured delay must stay below this (issue 11: "within 2 s").
 DEADLINE = 2.0
 
@@ -73,6 +75,9 @@ def test_walls_on_the_live_process_hear_changes_from_other_processes_within_2_s(
         walls.append(Wall(live, event.id, browser.cookies))
         assert walls[1].next_change(DEADLINE) == ["all"]
 
+        # A change on its own (the stream's last message is longer ago than the gap that
+        # spaces a stream's messages), then changes back to back.
+        time.sleep(MIN_GAP)
         delays = []
         for idea in ideas:  # approvals committed by another process
             start = time.monotonic()
@@ -80,6 +85,7 @@ def test_walls_on_the_live_process_hear_changes_from_other_processes_within_2_s(
             for wall in walls:
                 assert wall.next_change(DEADLINE) == ["ideas"]
                 delays.append(time.monotonic() - start)
+        single = delays[:2]
         # A staff action on the web process.
         start = time.monotonic()
         status, _headers, _text = browser.request(
@@ -111,7 +117,7 @@ def test_walls_on_the_live_process_hear_changes_from_other_processes_within_2_s(
     assert max(healthz) < 1.0, healthz
     record_property("wall_delays_ms", [round(d * 1000, 1) for d in delays])
     print(
-        f"\nchange → wall over Redis and the live process: max {max(delays) * 1000:.1f} ms, "
-        f"median {sorted(delays)[len(delays) // 2] * 1000:.1f} ms; "
+        f"\nchange → wall over Redis and the live process: alone {max(single) * 1000:.1f} ms, "
+        f"back to back max {max(delays) * 1000:.1f} ms; "
         f"/healthz on the web process with 2 walls open: max {max(healthz) * 1000:.1f} ms"
     )

@@ -128,6 +128,7 @@
     var round = current && current.round;
     var clock = document.getElementById("wall-countdown");
     if (!round) { return; }
+    clock.classList.toggle("wall-countdown-ended", !round.open);
     if (!round.open) { clock.textContent = t("ended"); return; }
     var left = Math.max(0, Math.ceil((Date.parse(round.closes_at) - (Date.now() + offset)) / 1000));
     var minutes = Math.floor(left / 60), seconds = left % 60;
