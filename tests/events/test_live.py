@@ -122,7 +122,7 @@ def test_a_stream_hears_an_announce_through_redis(app, client, login, staff, red
     assert changed(next(chunks)) == ["all"]
     # The relay says "all" once it has subscribed (messages before it may have been lost).
     assert changed(next(chunks)) == ["all"]
-    announce(other.id, "ideas")  # another event's channel: this stream hears nothing
+    announce(other.id, "tally")  # another event's channel: this stream hears nothing
     start = time.monotonic()
     approve(idea)
     assert changed(next(chunks)) == ["ideas"]
