@@ -39,6 +39,7 @@ def open_stream(client, event_id):
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Accel-Buffering"] == "no"
     assert "Content-Encoding" not in response.headers
+    assert "connect-src 'self'" in response.headers["Content-Security-Policy"]
     return response, iter(response.response)
 
 

@@ -1,8 +1,9 @@
 """The push through real processes, as in production: a gunicorn "web" process and a
 gunicorn "live" process (the Procfile's two process types), a real Redis between them,
 and walls reading the stream over plain HTTP. An approval committed in a third process
-(this test) and a POST on the web process each reach both walls within 2 s, and while
-the walls hold their streams the web process answers as fast as ever."""
+(this test) and a POST on the web process each reach both walls within 2 s; each wall
+holds one thread of the live process (4 walls take all 4) and none of the web process,
+which answers as fast as ever."""
 
 import json
 import time
@@ -56,6 +57,28 @@ class Wall:
         self.connection.close()
 
 
+def web_answers(browser, times: int = 5) -> list[float]:
+    """How long ``/healthz`` takes on the web process, ``times`` times."""
+    timings = []
+    for _ in range(times):
+        start = time.monotonic()
+        assert browser.request("GET", "/healthz")[0] == 200
+        timings.append(time.monotonic() - start)
+    return timings
+
+
+def live_answers(port: int, timeout: float = 1.0) -> float:
+    """How long ``/healthz`` takes on the live process; TimeoutError when no thread is free."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
+    start = time.monotonic()
+    try:
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+    return time.monotonic() - start
+
+
 @pytest.mark.postgres_only  # the production setup: processes share PostgreSQL and Redis
 def test_walls_on_the_live_process_hear_changes_from_other_processes_within_2_s(
     app, make_user, redis_url, record_property
@@ -105,11 +128,20 @@ def test_walls_on_the_live_process_hear_changes_from_other_processes_within_2_s(
         assert [i["title"] for i in json.loads(text)["ideas"]] == ["Idee 2", "Idee 1", "Idee 0"]
 
         # While both walls hold their streams, the web process holds none of them.
-        healthz = []
-        for _ in range(5):
-            start = time.monotonic()
-            assert browser.request("GET", "/healthz")[0] == 200
-            healthz.append(time.monotonic() - start)
+        healthz = web_answers(browser)
+        assert live_answers(live) < 1.0  # 2 of its 4 threads are free
+
+        # Each wall holds one thread of the live process: with 4 walls (its 4 threads)
+        # it has none left, while the web process answers as fast as before.
+        for _ in range(2):
+            walls.append(Wall(live, event.id, browser.cookies))
+            assert walls[-1].next_change(DEADLINE) == ["all"]
+        with pytest.raises(TimeoutError):
+            live_answers(live)
+        healthz += web_answers(browser)
+        # A wall that goes away gives its thread back at its stream's next heartbeat.
+        walls.pop().close()
+        assert live_answers(live, timeout=5) < 5
         for wall in walls:
             wall.close()
 
@@ -119,5 +151,5 @@ def test_walls_on_the_live_process_hear_changes_from_other_processes_within_2_s(
     print(
         f"\nchange → wall over Redis and the live process: alone {max(single) * 1000:.1f} ms, "
         f"back to back max {max(delays) * 1000:.1f} ms; "
-        f"/healthz on the web process with 2 walls open: max {max(healthz) * 1000:.1f} ms"
+        f"/healthz on the web process with 2 and 4 walls open: max {max(healthz) * 1000:.1f} ms"
     )
