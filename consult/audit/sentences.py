@@ -676,6 +676,19 @@ def _event_round_stop(n, e, d):
     )  # fmt: skip
 
 
+@sentence("event.tally", _l("Running tally on the wall switched"))
+def _event_tally(n, e, d):
+    if d.get("shows"):
+        text = _(
+            "%(actor)s let the wall of the event %(event)s show the running tally of its rounds."
+        )
+    else:
+        text = _(
+            "%(actor)s hid the running tally of its rounds from the wall of the event %(event)s."
+        )
+    return _say(text, actor=n.actor(e), event=_quoted(d.get("title")))
+
+
 # --- reading a page of entries ------------------------------------------------------------
 
 # Detail keys that hold the id of another person (see _user_ids).
