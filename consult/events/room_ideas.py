@@ -13,7 +13,7 @@ acting at once exactly one wins; the other hears "already moderated" (409).
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from .. import ratelimit
 from ..audit.services import record_action
@@ -38,6 +38,8 @@ POST_LIMITS = {"participant": (10, 600), "address": (600, 600)}
 QUEUE_LIMIT = 100
 ROOM_LIST_LIMIT = 200
 APPROVABLE = ("queued",)
+# When an idea reached the wall: approved, or posted when the event is post-moderated.
+_ON_WALL_SINCE = func.coalesce(Idea.moderated_at, Idea.submitted_at, Idea.created_at)
 HIDEABLE = ("queued", "room")
 MERGEABLE = ("queued", "room")
 
@@ -172,7 +174,9 @@ def post_room_idea(event: Event, participant: EventParticipant, data: dict) -> I
     """
     require_event_open(event)
     if participant.event_id != event.id or participant.left_at is not None:
-        raise UserError(_("Please join this event first: enter its code on the join page."), 403)
+        raise UserError(
+            _("Please join this event first: enter its code on the join page."), status=403
+        )
     values = _clean_room_idea(event, data)
     _check_post_limit(participant)
     t = now()
@@ -208,7 +212,7 @@ def approved_room_ideas(event: Event, limit: int = ROOM_LIST_LIMIT) -> list[Idea
         db.session.scalars(
             select(Idea)
             .where(Idea.event_id == event.id, Idea.status.in_(("room", "published")))
-            .order_by(Idea.moderated_at.desc().nulls_last(), Idea.id.desc())
+            .order_by(_ON_WALL_SINCE.desc(), Idea.id.desc())
             .limit(limit)
         )
     )
@@ -268,7 +272,11 @@ def room_queue(event: Event) -> RoomQueue:
     )
     total = len(queued)
     if total == QUEUE_LIMIT:
-        total = len(db.session.scalars(waiting.with_only_columns(Idea.id)).all())
+        total = db.session.scalar(
+            select(func.count())
+            .select_from(Idea)
+            .where(Idea.event_id == event.id, Idea.status == "queued")
+        )
     approved = approved_room_ideas(event)
     return RoomQueue(
         queued=queued,
@@ -285,7 +293,7 @@ def merge_targets(event: Event) -> list[tuple[int, str]]:
     room = db.session.execute(
         select(Idea.id, Idea.title)
         .where(Idea.event_id == event.id, Idea.status == "room")
-        .order_by(Idea.moderated_at.desc().nulls_last(), Idea.id.desc())
+        .order_by(_ON_WALL_SINCE.desc(), Idea.id.desc())
     ).all()
     published = db.session.execute(
         select(Idea.id, Idea.title)

@@ -1,5 +1,6 @@
 """Ideas from the room: posting from a phone, what the phone shows, credit for authors."""
 
+import pytest
 from room_idea_support import (
     join,
     leave,
@@ -12,6 +13,7 @@ from room_idea_support import (
 from sqlalchemy import func, select
 from testdata import html, says
 
+from consult.errors import UserError
 from consult.events import participants, room_ideas
 from consult.events.models import Event
 from consult.extensions import db
@@ -87,6 +89,9 @@ def test_posting_after_leaving_is_refused(client):
     event, participant = joined(client)
     leave(participant)
     assert post(client, event, {"title": "Hallo"}).status_code == 403
+    with pytest.raises(UserError) as refused:  # the service itself checks it too
+        room_ideas.post_room_idea(event, participant, {"title": "Hallo"})
+    assert refused.value.status == 403
     assert idea_count() == 0
 
 
