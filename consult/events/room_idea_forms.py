@@ -57,9 +57,19 @@ class RoomIdeaForm(FlaskForm):
             SelectChoice(str(i), name) for i, name in districts
         ]
 
+        # Ids unique on the phone page, which holds the round's forms as well; the
+        # posted names stay "title", "text"...
+        for f in self:
+            f.id = f"room-idea-{f.short_name}"
+            f.label.field_id = f.id
+
     @property
     def has_categories(self) -> bool:
         return len(self.category_id.choices) > 1
+
+    @property
+    def has_districts(self) -> bool:
+        return len(self.district_id.choices) > 1
 
     def idea_data(self) -> dict:
         return {

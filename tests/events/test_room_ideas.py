@@ -1,5 +1,7 @@
 """Ideas from the room: posting from a phone, what the phone shows, credit for authors."""
 
+from datetime import timedelta
+
 import pytest
 from room_idea_support import (
     join,
@@ -112,7 +114,7 @@ def test_bad_fields_come_back_tied_to_them_in_the_participants_language(client):
     response = post(client, event, {"title": "x" * 10_000, "text": "y" * 1001})
     page = html(response)
     assert response.status_code == 400
-    assert 'id="title-error"' in page and 'aria-invalid="true"' in page
+    assert 'id="room-idea-title-error"' in page and 'aria-invalid="true"' in page
     assert says("Please use at most %(max)d characters.", "en", max=140) in page
     assert idea_count() == 0
 
@@ -121,7 +123,7 @@ def test_bad_fields_come_back_tied_to_them_in_the_participants_language(client):
     assert says("Please fill in this field.", "en") in html(response)
     response = post(client, event, {"title": "Gut", "text": "y" * 1001, "district_id": "999"})
     page = html(response)
-    assert response.status_code == 400 and 'id="text-error"' in page
+    assert response.status_code == 400 and 'id="room-idea-text-error"' in page
     assert says("Please choose a district from the list.", "en") in page
     assert idea_count() == 0
 
@@ -168,6 +170,8 @@ def test_the_phone_section_shows_the_wall_own_waiting_and_hidden_ideas(client):
     hidden = room_idea(event, ada, status="hidden", title="Meine versteckte Idee")
     hidden.moderation_reason = "off_topic"
     room_idea(event, bob, status="queued", title="Bobs wartende Idee")
+    newer = room_idea(event, carla, status="room", title="Brunnen")
+    newer.moderated_at = on_wall.moderated_at + timedelta(minutes=1)
     db.session.commit()
 
     response = client.get(f"/events/{event.id}/ideas")
@@ -176,6 +180,7 @@ def test_the_phone_section_shows_the_wall_own_waiting_and_hidden_ideas(client):
     assert "Spielplatz" in page and says("By %(names)s", names="Bob, Carla") in page
     assert "Meine wartende Idee" in page and says("Waiting for moderation") in page
     assert "Meine versteckte Idee" in page and says(str(HIDE_REASONS["off_topic"])) in page
+    assert page.index(f'id="room-idea-{newer.id}"') < page.index(f'id="room-idea-{on_wall.id}"')
     assert "Bobs wartende Idee" not in page and "Noch ein Spielplatz" not in page
     assert f'action="/events/{event.id}/ideas"' in page
 
