@@ -301,6 +301,37 @@ def _released(count: int) -> Markup:
     )
 
 
+# --- ideas from a live event's room -------------------------------------------------------
+
+
+@sentence("event_idea.approve", _l("Room idea approved"))
+def _event_idea_approve(n, e, d):
+    return _say(
+        _("%(actor)s approved the idea %(idea)s from the room of a live event."),
+        actor=n.actor(e), idea=n.idea(e.object_id),
+    )  # fmt: skip
+
+
+@sentence("event_idea.hide", _l("Room idea hidden"))
+def _event_idea_hide(n, e, d):
+    said = _say(
+        _("%(actor)s hid the idea %(idea)s from the room of a live event. Reason: %(reason)s"),
+        actor=n.actor(e), idea=n.idea(e.object_id), reason=hide_reason_text(d.get("reason")),
+    )  # fmt: skip
+    released = d.get("votes_released")
+    if isinstance(released, int) and released > 0:
+        said += Markup(" ") + _released(released)
+    return said
+
+
+@sentence("event_idea.merge", _l("Room idea merged"))
+def _event_idea_merge(n, e, d):
+    return _say(
+        _("%(actor)s merged the idea %(idea)s from the room of a live event into %(target)s."),
+        actor=n.actor(e), idea=n.idea(e.object_id), target=n.idea(d.get("idea")),
+    )  # fmt: skip
+
+
 @sentence("votes.release", _l("Votes of a hidden idea released"))
 def _votes_release(n, e, d):
     released = d.get("votes_released")
