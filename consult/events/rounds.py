@@ -298,6 +298,25 @@ def _idea_in_scope(event: Event, voting_round: EventRound, idea_id: int) -> bool
     )
 
 
+def _lock_idea(idea_id: int, *conditions) -> bool:
+    """Take a share lock on the idea's row (the first lock of a vote or a withdrawal), and
+    say whether it still meets ``conditions`` under that lock.
+
+    A moderator's merge or hide locks the idea first too, then moves or gives back its
+    votes: with the idea first everywhere, a vote waits for the merge and then finds the
+    idea merged (PostgreSQL re-reads the row after the wait), instead of landing on it or
+    deadlocking over the ballot and vote rows.
+    """
+    return (
+        db.session.scalar(
+            select(Idea.id)
+            .where(Idea.id == idea_id, *conditions)
+            .with_for_update(read=True, of=Idea)
+        )
+        is not None
+    )
+
+
 def cast_round_vote(
     participant: EventParticipant, event: Event, voting_round: EventRound, idea_id: int
 ) -> RoundBallotState:
@@ -309,7 +328,8 @@ def cast_round_vote(
     t = now()
     event_id, round_id, participant_id = event.id, voting_round.id, participant.id
     budget = voting_round.budget
-    if not _idea_in_scope(event, voting_round, idea_id):
+    if not _lock_idea(idea_id, _in_scope(voting_round, event)):
+        db.session.rollback()
         raise UserError(_("This idea is not part of this round."), status=404)
     if _hold_open_round(round_id, t) is None:
         db.session.rollback()
@@ -350,12 +370,13 @@ def withdraw_round_vote(
 ) -> RoundBallotState:
     """Take a dot back while the round runs; it can be given again.
 
-    The ballot first, then the vote row, as in ``cast_round_vote``: in another order a
-    withdrawal and a vote with the same token could deadlock on PostgreSQL.
+    The idea, the ballot, then the vote row, as in ``cast_round_vote``: in another order a
+    withdrawal and a vote with the same token, or a merge, could deadlock on PostgreSQL.
     """
     t = now()
     event_id, round_id, participant_id = event.id, voting_round.id, participant.id
     budget = voting_round.budget
+    _lock_idea(idea_id)
     if _hold_open_round(round_id, t) is None:
         db.session.rollback()
         raise _closed_refusal()

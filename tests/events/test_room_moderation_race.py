@@ -107,3 +107,58 @@ def test_two_merges_into_one_idea_at_once_leave_no_double_vote(app, make_user, m
     assert sorted(rows) == sorted((p.id, target_id) for p in people)
     for ballot in db.session.scalars(select(RoundBallot)):
         assert ballot.used == 1
+
+
+def test_votes_racing_a_merge_never_land_on_the_merged_idea(app, make_user, monkeypatch):
+    """Participants vote for and withdraw from a duplicate while a moderator merges it:
+    every vote lands before the merge (and moves) or finds the idea merged (404); no
+    deadlock, no vote on the merged idea, no double vote, ballots equal their rows."""
+    from consult.events import rounds
+    from consult.events.models import EventParticipant, EventRound
+
+    monkeypatch.setattr(room_ideas.live, "announce", lambda *a: None)
+    monkeypatch.setattr(rounds.live, "announce", lambda *a: None)
+    event = make_event()
+    moderator_id = make_user(roles=("moderator",)).id
+    target = room_idea(event, None, status="room", title="Ziel")
+    duplicate = room_idea(event, None, status="room", title="Doppelt")
+    round_ = make_round(event, budget=2)
+    people = [join(event, name=f"V{i}")[0] for i in range(16)]
+    for person in people[::2]:
+        vote(round_, person, target)
+    ids = (event.id, round_.id, target.id, duplicate.id)
+
+    def cast(participant_id: int, withdraw: bool):
+        def job():
+            participant = db.session.get(EventParticipant, participant_id)
+            event, voting_round = db.session.get(Event, ids[0]), db.session.get(EventRound, ids[1])
+            rounds.cast_round_vote(participant, event, voting_round, ids[3])
+            if withdraw:
+                rounds.withdraw_round_vote(participant, event, voting_round, ids[3])
+
+        return job
+
+    def merge():
+        room_ideas.merge_room_idea(
+            db.session.get(User, moderator_id),
+            db.session.get(Event, ids[0]),
+            db.session.get(Idea, ids[3]),
+            str(ids[2]),
+        )
+
+    jobs = [cast(p.id, withdraw=n % 3 == 0) for n, p in enumerate(people)]
+    outcomes = run_together(app, jobs[:8] + [merge] + jobs[8:])
+    assert outcomes[8] == "ok"
+    assert set(outcomes) <= {"ok", 404, 409}
+    db.session.expire_all()
+    assert db.session.get(Idea, ids[3]).status == "merged"
+    rows = db.session.execute(
+        select(RoundVote.participant_id, RoundVote.idea_id).where(RoundVote.round_id == ids[1])
+    ).all()
+    assert all(idea_id == ids[2] for _, idea_id in rows)
+    assert len(rows) == len(set(rows))
+    used = dict(db.session.execute(select(RoundBallot.participant_id, RoundBallot.used)).all())
+    per_person = {}
+    for participant_id, _ in rows:
+        per_person[participant_id] = per_person.get(participant_id, 0) + 1
+    assert {k: v for k, v in used.items() if v} == per_person
