@@ -416,14 +416,19 @@ def withdraw_round_vote(
 # --- results ------------------------------------------------------------------------------
 
 
+# Ideas whose dots are not shown: a moderator hid them after the round (a hide during the
+# round gives the dots back), or they never were public.
+NOT_SHOWN = ("hidden", "withdrawn", "draft", "queued")
+
+
 def round_tally(voting_round: EventRound) -> list[tuple[Idea, int]]:
-    """(idea, dots) for every idea with at least one dot in the round, counted from the
-    rows: most dots first, ties by title (then id, so the order is always the same)."""
+    """(idea, dots) for every shown idea with at least one dot in the round, counted from
+    the rows: most dots first, ties by title (then id, so the order is always the same)."""
     dots = func.count(RoundVote.id).label("dots")
     rows = db.session.execute(
         select(Idea, dots)
         .join(RoundVote, RoundVote.idea_id == Idea.id)
-        .where(RoundVote.round_id == voting_round.id)
+        .where(RoundVote.round_id == voting_round.id, Idea.status.notin_(NOT_SHOWN))
         .group_by(Idea.id)
         .order_by(dots.desc(), Idea.title, Idea.id)
     ).all()

@@ -9,21 +9,21 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..audit.services import record_action
 from ..clock import now
 from ..extensions import db
 from ..i18n import current_locale
 from ..ideas.models import Idea
+from . import rounds
 from .live import announce
-from .models import Event, EventParticipant, EventRound, RoundVote
+from .models import Event, EventRound
+from .room_ideas import credited_names_for
 
 # More than fit on a projector; the wall drops those that do not fit (newest stay).
 WALL_IDEAS = 30
 TALLY_ROWS = 10
-# Ideas that never show on the wall, even when a round's votes name them.
-NOT_ON_THE_WALL = ("hidden", "withdrawn", "draft", "queued")
 
 
 def _iso(value: datetime) -> str:
@@ -35,30 +35,6 @@ def join_address() -> tuple[str, str]:
     url = current_app.config["PUBLIC_URL"].rstrip("/") + "/join"
     parts = urlsplit(url)
     return url, parts.netloc + parts.path
-
-
-def credited_names(ideas: list[Idea]) -> dict[int, list[str]]:
-    """The display names credited for each idea: its author in the room and the authors of
-    the ideas merged into it. A participant who left has no name any more, so they are
-    simply not named. (A minimal version for the wall; the room-ideas work owns the rule.)
-    """
-    ids = [idea.id for idea in ideas]
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Idea.id, Idea.merged_into_id, EventParticipant.display_name)
-        .join(EventParticipant, EventParticipant.id == Idea.participant_id)
-        .where(or_(Idea.id.in_(ids), Idea.merged_into_id.in_(ids) & (Idea.status == "merged")))
-        .order_by(Idea.id)
-    ).all()
-    names: dict[int, list[str]] = {i: [] for i in ids}
-    # The idea's own author first, then those of the merged ideas, oldest first.
-    own = [(idea_id, name) for idea_id, _into, name in rows if idea_id in names]
-    merged = [(into, name) for idea_id, into, name in rows if idea_id not in names]
-    for target, name in own + merged:
-        if name and name not in names[target]:
-            names[target].append(name)
-    return names
 
 
 def room_ideas(event: Event, limit: int = WALL_IDEAS) -> list[Idea]:
@@ -83,24 +59,17 @@ def latest_round(event: Event) -> EventRound | None:
 
 
 def round_tally(event_round: EventRound, limit: int = TALLY_ROWS) -> list[dict]:
-    """Dots per idea in ``event_round``, most first, counted from the vote rows.
-    (The wall's own small query; the rounds work has the canonical one.)"""
-    votes = func.count(RoundVote.id).label("votes")
-    rows = db.session.execute(
-        select(Idea.id, Idea.title, votes)
-        .join(RoundVote, RoundVote.idea_id == Idea.id)
-        .where(RoundVote.round_id == event_round.id, Idea.status.notin_(NOT_ON_THE_WALL))
-        .group_by(Idea.id, Idea.title)
-        .order_by(votes.desc(), Idea.title, Idea.id)
-        .limit(limit)
-    ).all()
-    return [{"id": i, "title": t, "votes": v} for i, t, v in rows]
+    """The round's dots per idea (``rounds.round_tally``, from the rows), as plain values."""
+    return [
+        {"id": idea.id, "title": idea.title, "votes": dots}
+        for idea, dots in rounds.round_tally(event_round)[:limit]
+    ]
 
 
 def wall_state(event: Event) -> dict:
     """Everything the wall shows, as plain values (``state.json``)."""
     ideas = room_ideas(event)
-    names = credited_names(ideas)
+    names = credited_names_for(ideas)
     title, title_lang = event.text("title", current_locale())
     join_url, join_text = join_address()
     state = {

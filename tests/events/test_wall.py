@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from flask import render_template
 from sqlalchemy import select
-from testdata import says
+from testdata import plain, says
 from wall_support import cast, make_event, make_participant, make_round, room_idea
 
 from consult.audit.models import AuditEntry
@@ -50,7 +50,13 @@ def test_the_state_shows_this_events_approved_ideas_newest_first_with_their_cred
     with travel(timedelta(seconds=10)):
         state = wall_state(event)
     assert [i["title"] for i in state["ideas"]] == ["Ohne Namen", "Neuere Idee", "Ältere Idee"]
-    assert [i["names"] for i in state["ideas"]] == [[], ["Ben"], ["Anna"]]
+    # The credit rule of room_ideas.credited_names_for: a participant who left stays
+    # credited without a name, an idea without an author is "anonymous".
+    assert [i["names"] for i in state["ideas"]] == [
+        [plain("anonymous")],
+        ["Ben", plain("former participant")],
+        ["Anna"],
+    ]
     assert state["ideas"][0]["id"] == anonymous.id and state["ideas"][2]["id"] == older.id
     assert state["event"] | {"join_url": None} == {
         "id": event.id,
