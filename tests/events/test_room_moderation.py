@@ -59,6 +59,10 @@ def test_the_queue_shows_waiting_ideas_oldest_first_with_their_decisions(client,
     assert f"/events/{event.id}/moderation/{first.id}/approve" in page
     assert f"/events/{event.id}/moderation/{first.id}/merge" in page
     assert says("Ada") in page
+    # Pushed to: the page listens on the event's stream and says when new ideas arrive.
+    assert f'data-stream-url="/live/events/{event.id}/stream"' in page
+    assert "/static/js/moderation.js" in page
+    assert says("New ideas have arrived.") in page
 
 
 def test_participants_and_citizens_may_not_open_or_work_the_queue(client, make_user, login):
