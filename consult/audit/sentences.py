@@ -56,6 +56,10 @@ FIELD_LABELS = {
     "weight": _l("weight"),
     "position": _l("position"),
     "status": _l("status"),
+    "place": _l("place"),
+    "video_url": _l("video call link"),
+    "starts_at": _l("start"),
+    "ends_at": _l("end"),
 }
 
 
@@ -645,6 +649,40 @@ def _jobs_retry(n, e, d):
             count,
         ),
         num=count, ids=ids,
+    )  # fmt: skip
+
+
+@sentence("event.create", _l("Live event created"))
+def _event_create(n, e, d):
+    return _say(
+        _("%(actor)s created the live event %(event)s of the challenge %(challenge)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.update", _l("Live event changed"))
+def _event_update(n, e, d):
+    return _say(
+        _("%(actor)s changed the live event %(event)s of the challenge %(challenge)s: %(fields)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), fields=_fields(d.get("fields")),
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.open", _l("Live event opened"))
+def _event_open(n, e, d):
+    return _say(
+        _("%(actor)s opened the live event %(event)s of the challenge %(challenge)s with the code %(code)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), code=d.get("code") or "",
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.close", _l("Live event closed"))
+def _event_close(n, e, d):
+    return _say(
+        _("%(actor)s closed the live event %(event)s of the challenge %(challenge)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), challenge=n.challenge(d.get("challenge")),
     )  # fmt: skip
 
 
