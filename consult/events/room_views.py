@@ -10,7 +10,14 @@ from flask_login import current_user
 from ..errors import FieldErrors, UserError
 from ..extensions import db
 from ..forms import ActionForm, form_status, show_error
-from ..i18n import _, current_locale, force_locale, set_language_cookie
+from ..i18n import (
+    LANG_COOKIE,
+    SUPPORTED_LOCALES,
+    _,
+    current_locale,
+    force_locale,
+    set_language_cookie,
+)
 from ..permissions import user_has_role
 from ..ratelimit import client_address
 from . import rounds, services
@@ -115,8 +122,8 @@ def room(event_id: int):
     if participant is None:
         # A forged token, another event's cookie or none at all: not in this room.
         return redirect(url_for("events.join", event_id=event.id), 303)
-    return _personal(
-        render_template(
+    with force_locale(_room_locale(participant)):
+        page = render_template(
             "events/room.html",
             event=event,
             participant=participant,
@@ -124,7 +131,16 @@ def room(event_id: int):
             ideas_panel=room_ideas_panel(event, participant),
             round_panel=rounds.round_panel(event, participant),
         )
-    )
+    return _personal(page)
+
+
+def _room_locale(participant) -> str:
+    """The language of the phone page: the person's current choice (account setting or
+    language cookie, which joining set to the language picked); without either (a phone
+    whose language cookie is gone), the language picked when joining."""
+    if current_user.is_authenticated or request.cookies.get(LANG_COOKIE) in SUPPORTED_LOCALES:
+        return current_locale()
+    return participant.language
 
 
 @bp.post("/events/<int:event_id>/leave")
@@ -133,7 +149,9 @@ def leave(event_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     participant = require_participant(event)
+    locale = _room_locale(participant)
     services.leave_event(participant)
-    response = _personal(render_template("events/left.html", event=event))
+    with force_locale(locale):
+        response = _personal(render_template("events/left.html", event=event))
     forget_participant_cookie(response, event)
     return response

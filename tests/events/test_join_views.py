@@ -29,6 +29,9 @@ def test_a_phone_joins_by_typed_code_in_english_and_leaves(client):
     assert room.status_code == 200 and room.headers["Cache-Control"] == "private, no-store"
     assert shows(room, "You take part as %(name)s.", "en", name="Anna")
     assert shows(room, "Welcome, %(name)s! You are in.", "en", name="Anna")
+    client.http.delete_cookie("consult_lang")  # gone: the language picked when joining
+    room = client.get(f"/events/{event.id}/", headers={"Accept-Language": "de"})
+    assert shows(room, "You take part as %(name)s.", "en", name="Anna")
     left = client.post_form(f"/events/{event.id}/leave")
     assert left.status_code == 200 and shows(left, "You have left the event", "en")
     assert any(
