@@ -56,6 +56,10 @@ FIELD_LABELS = {
     "weight": _l("weight"),
     "position": _l("position"),
     "status": _l("status"),
+    "place": _l("place"),
+    "video_url": _l("video call link"),
+    "starts_at": _l("start"),
+    "ends_at": _l("end"),
 }
 
 
@@ -718,6 +722,40 @@ def _event_tally(n, e, d):
             "%(actor)s hid the running tally of its rounds from the wall of the event %(event)s."
         )
     return _say(text, actor=n.actor(e), event=_quoted(d.get("title")))
+
+
+@sentence("event.create", _l("Live event created"))
+def _event_create(n, e, d):
+    return _say(
+        _("%(actor)s created the live event %(event)s of the challenge %(challenge)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.update", _l("Live event changed"))
+def _event_update(n, e, d):
+    return _say(
+        _("%(actor)s changed the live event %(event)s of the challenge %(challenge)s: %(fields)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), fields=_fields(d.get("fields")),
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.open", _l("Live event opened"))
+def _event_open(n, e, d):
+    return _say(
+        _("%(actor)s opened the live event %(event)s of the challenge %(challenge)s with the code %(code)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), code=d.get("code") or "",
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.close", _l("Live event closed"))
+def _event_close(n, e, d):
+    return _say(
+        _("%(actor)s closed the live event %(event)s of the challenge %(challenge)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
 
 
 # --- reading a page of entries ------------------------------------------------------------
