@@ -47,7 +47,7 @@ def create_admin_command(email: str, password_stdin: bool) -> None:
 @demo_cli.command("seed")
 def seed_command() -> None:
     """Create a demo city with one account per role (idempotent) and print the logins."""
-    from .demo import results_challenge_id, seed_demo
+    from .demo import DEMO_EVENT_CODE, results_challenge_id, seed_demo
     from .urls import external_url
 
     logins = seed_demo()
@@ -57,6 +57,8 @@ def seed_command() -> None:
     if challenge_id is not None:
         results = external_url("results.show", challenge_id=challenge_id)
         click.echo(f"Public results (charts, press kit, lab project): {results}\n")
+    join = external_url("events.join_page")
+    click.echo(f"Live event: join on a phone with code {DEMO_EVENT_CODE} at {join}\n")
     click.echo(f"{'role':<10} {'e-mail':<28} password")
     for role, email, password in logins:
         click.echo(f"{role:<10} {email:<28} {password}")
