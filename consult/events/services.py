@@ -418,14 +418,23 @@ def join_event(event: Event, user, display_name, language, privacy, address: str
         )
         if participant is None:  # pragma: no cover - the row that clashed is gone again
             raise
+        if participant.left_at is not None:
+            # Back after leaving: the same row (one per account and event), named again.
+            participant.display_name, participant.language = name, language
+            participant.left_at = None
+            db.session.commit()
     return participant, token
 
 
 def leave_event(participant: EventParticipant) -> None:
-    """Leave and be forgotten: name, token and account link go; contributions stay anonymous."""
+    """Leave and be forgotten: name and token go; ideas and votes stay without a name.
+
+    A registered citizen's account link stays, as their online votes keep theirs: it is
+    what counts their vote for an idea once when they also voted for it online (DESIGN
+    §5a), and it is never shown. Deleting the account anonymises the account itself.
+    """
     participant.display_name = ""
     participant.token_hash = None
-    participant.user_id = None
     participant.left_at = now()
     db.session.commit()
     live.announce(participant.event_id, "ideas")
@@ -455,12 +464,12 @@ def export_own_event_participation(user) -> dict:
 
 def anonymise_event_participation(user) -> None:
     """A deleted account leaves every event it joined, as ``leave_event`` (not committed:
-    the account's deletion commits)."""
+    the account's deletion commits). The link to the now anonymous account stays, as the
+    account's votes keep theirs, so that no vote is counted twice."""
     joined = db.session.scalars(select(EventParticipant).where(EventParticipant.user_id == user.id))
     for participant in joined:
         participant.display_name = ""
         participant.token_hash = None
-        participant.user_id = None
         participant.left_at = participant.left_at or now()
 
 

@@ -181,8 +181,21 @@ def test_leaving_and_deleting_the_account_forget_the_person(app, make_user):
     other = add_participant(event, "Gast", token="abc")
     accounts.delete_account(citizen, "a long and lovely passphrase")
     db.session.refresh(participant)
-    assert (participant.display_name, participant.user_id) == ("", None)
-    assert participant.left_at is not None
+    # The name goes; the link to the (now anonymous) account stays, as its votes keep
+    # theirs, so that its room vote and online vote for one idea count once.
+    assert participant.display_name == "" and participant.user_id == citizen.id
+    assert citizen.email is None and participant.left_at is not None
     services.leave_event(other)
     assert (other.display_name, other.token_hash, other.user_id) == ("", None, None)
     assert other.left_at is not None
+
+
+def test_a_citizen_who_left_comes_back_as_the_same_participant(app, make_user):
+    citizen = make_user(pseudonym="Bürgerin")
+    event = make_event()
+    first, _token = services.join_event(event, citizen, "Bürgerin", "de", True, "10.0.0.1")
+    services.leave_event(first)
+    assert first.user_id == citizen.id and first.display_name == ""
+    again, _token = services.join_event(event, citizen, "Wieder da", "de", True, "10.0.0.1")
+    assert again.id == first.id
+    assert (again.display_name, again.left_at) == ("Wieder da", None)
