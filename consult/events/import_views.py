@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..errors import UserError
 from ..extensions import db
-from ..i18n import _, ngettext
+from ..i18n import ngettext
 from ..permissions import role_required
 from . import intake
 from .models import Event

@@ -125,9 +125,7 @@ def _refusal(event: Event, chosen: EventRound | None, has_rounds: bool, queued: 
     if chosen is None and event.status != "closed":
         return _("Close the event first: it has no closed voting round.")
     if queued:
-        return _(
-            "Some ideas are still waiting for moderation. Approve, merge or hide them first."
-        )
+        return _("Some ideas are still waiting for moderation. Approve, merge or hide them first.")
     return None
 
 
@@ -141,10 +139,7 @@ def import_preview(event: Event, round_id: int | None = None) -> ImportPreview:
     has_rounds = db.session.scalar(
         select(func.count()).select_from(EventRound).where(EventRound.event_id == event.id)
     )
-    if round_id is None and rounds:
-        chosen = rounds[0]
-    else:
-        chosen = _chosen_round(event, round_id)
+    chosen = rounds[0] if round_id is None and rounds else _chosen_round(event, round_id)
     statuses = _status_counts(event)
     votes = counted = 0
     if chosen is not None:

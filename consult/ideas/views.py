@@ -6,8 +6,8 @@ from flask_login import current_user
 from ..caching import public_page
 from ..challenges.services import get_public_challenge
 from ..errors import UserError, render_error
-from ..forms import ActionForm, form_status, show_error
 from ..events.intake import credited_names
+from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..media.services import get_image
 from ..moderation.services import hide_reason_text

@@ -522,7 +522,11 @@ def counted_round_votes(challenge_id: int, rounds=None, idea_id: int | None = No
     The outer join to ``votes`` is on (idea, user), unique there, so it never multiplies rows.
     """
     rounds = imported_rounds(challenge_id) if rounds is None else rounds
-    conditions = [RoundVote.round_id.in_(rounds), Idea.challenge_id == challenge_id, Vote.id.is_(None)]
+    conditions = [
+        RoundVote.round_id.in_(rounds),
+        Idea.challenge_id == challenge_id,
+        Vote.id.is_(None),
+    ]
     if idea_id is not None:
         conditions.append(RoundVote.idea_id == idea_id)
     anonymous = func.count(case((EventParticipant.user_id.is_(None), RoundVote.id)))
@@ -571,7 +575,9 @@ def offline_votes_of(idea_id: int, challenge_id: int) -> tuple[int, int]:
     )
     event = counted_round_votes(challenge_id, idea_id=idea_id).subquery()
     paper_n, event_n = db.session.execute(
-        select(paper.scalar_subquery(), select(func.coalesce(func.sum(event.c.n), 0)).scalar_subquery())
+        select(
+            paper.scalar_subquery(), select(func.coalesce(func.sum(event.c.n), 0)).scalar_subquery()
+        )
     ).one()
     return int(paper_n), int(event_n)
 

@@ -69,7 +69,9 @@ def _nothing_changed(w):
     db.session.expire_all()
     assert db.session.get(Event, w["event"].id).imported_at is None
     assert status_of(w["a"].id) == "room"
-    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "event.import")) is None
+    assert (
+        db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "event.import")) is None
+    )
 
 
 def test_refusals_change_nothing(app):
@@ -117,7 +119,10 @@ def test_only_once(app):
         intake.import_event(event, w["staff"], w["round"].id)
     assert refused.value.status == 409
     assert db.session.scalar(select(Event.imported_at).where(Event.id == w["event"].id))
-    assert len(list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.import")))) == 1
+    assert (
+        len(list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.import"))))
+        == 1
+    )
 
 
 def test_an_open_event_without_rounds_must_close_first(app):

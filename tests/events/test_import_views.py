@@ -47,7 +47,14 @@ def test_staff_confirm_then_import(app, client, make_user, login):
     # Sent twice (a double click): the second is refused, and nothing is imported again.
     again = client.post_form(url, {"round": str(w["round"].id)})
     assert again.status_code == 409
-    assert len(list(db.session.scalars(select(AuditEntry.id).where(AuditEntry.action == "event.import")))) == 1
+    assert (
+        len(
+            list(
+                db.session.scalars(select(AuditEntry.id).where(AuditEntry.action == "event.import"))
+            )
+        )
+        == 1
+    )
 
 
 def test_hostile_requests_import_nothing(app, client, make_user, login):
