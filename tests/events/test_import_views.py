@@ -78,3 +78,24 @@ def test_hostile_requests_import_nothing(app, client, make_user, login):
     db.session.expire_all()
     assert db.session.scalar(select(Event.imported_at).where(Event.id == w["event"].id)) is None
     assert status_of(w["a"].id) == "room"
+
+
+def test_the_staff_page_section_says_what_waits_and_what_was_done(app):
+    from flask import render_template
+
+    from consult.accounts.models import User
+    from consult.events import intake
+
+    w = evening()
+    event_id = w["event"].id
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        before = render_template(
+            "events/_staff_import.html", import_panel=intake.import_panel(w["event"])
+        )
+        assert f"/staff/events/{event_id}/import" in before
+    intake.import_event(w["event"], db.session.get(User, w["staff"].id), w["round"].id)
+    event = db.session.get(Event, event_id)
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        after = render_template("events/_staff_import.html", import_panel=intake.import_panel(event))
+        assert "Its votes come from round 1." in after
+        assert f"/staff/events/{event_id}/import" not in after
