@@ -96,6 +96,8 @@ def test_the_staff_page_section_says_what_waits_and_what_was_done(app):
     intake.import_event(w["event"], db.session.get(User, w["staff"].id), w["round"].id)
     event = db.session.get(Event, event_id)
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
-        after = render_template("events/_staff_import.html", import_panel=intake.import_panel(event))
+        after = render_template(
+            "events/_staff_import.html", import_panel=intake.import_panel(event)
+        )
         assert "Its votes come from round 1." in after
         assert f"/staff/events/{event_id}/import" not in after
