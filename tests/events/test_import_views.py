@@ -44,6 +44,9 @@ def test_staff_confirm_then_import(app, client, make_user, login):
     response = client.post_form(url, {"round": str(w["round"].id)})
     assert response.status_code == 302
     assert status_of(w["a"].id) == "published"
+    # The staff's paper-vote board adds a column for them, so that its totals add up.
+    board = html(client.get(f"/staff/challenges/{w['challenge'].id}/paper-votes"))
+    assert '<th scope="col" class="num">Event votes</th>' in board
     # Sent twice (a double click): the second is refused, and nothing is imported again.
     again = client.post_form(url, {"round": str(w["round"].id)})
     assert again.status_code == 409
