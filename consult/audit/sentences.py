@@ -301,6 +301,37 @@ def _released(count: int) -> Markup:
     )
 
 
+# --- ideas from a live event's room -------------------------------------------------------
+
+
+@sentence("event_idea.approve", _l("Room idea approved"))
+def _event_idea_approve(n, e, d):
+    return _say(
+        _("%(actor)s approved the idea %(idea)s from the room of a live event."),
+        actor=n.actor(e), idea=n.idea(e.object_id),
+    )  # fmt: skip
+
+
+@sentence("event_idea.hide", _l("Room idea hidden"))
+def _event_idea_hide(n, e, d):
+    said = _say(
+        _("%(actor)s hid the idea %(idea)s from the room of a live event. Reason: %(reason)s"),
+        actor=n.actor(e), idea=n.idea(e.object_id), reason=hide_reason_text(d.get("reason")),
+    )  # fmt: skip
+    released = d.get("votes_released")
+    if isinstance(released, int) and released > 0:
+        said += Markup(" ") + _released(released)
+    return said
+
+
+@sentence("event_idea.merge", _l("Room idea merged"))
+def _event_idea_merge(n, e, d):
+    return _say(
+        _("%(actor)s merged the idea %(idea)s from the room of a live event into %(target)s."),
+        actor=n.actor(e), idea=n.idea(e.object_id), target=n.idea(d.get("idea")),
+    )  # fmt: skip
+
+
 @sentence("votes.release", _l("Votes of a hidden idea released"))
 def _votes_release(n, e, d):
     released = d.get("votes_released")
@@ -672,6 +703,47 @@ def _jobs_retry(n, e, d):
         ),
         num=count, ids=ids,
     )  # fmt: skip
+
+
+@sentence("event_round.start", _l("Voting round started at an event"))
+def _event_round_start(n, e, d):
+    minutes = d.get("minutes") if isinstance(d.get("minutes"), int) else 0
+    budget = d.get("budget") if isinstance(d.get("budget"), int) else 0
+    scope = (
+        _("on all ideas of the challenge")
+        if d.get("scope") == "challenge"
+        else _("on the approved ideas of the event")
+    )
+    return _say(
+        _("%(actor)s started voting round %(number)s (%(minutes)s, %(dots)s, %(scope)s) at an "
+          "event of the challenge %(challenge)s."),
+        actor=n.actor(e), number=d.get("number"), scope=scope,
+        minutes=_say(ngettext("%(num)s minute", "%(num)s minutes", minutes), num=minutes),
+        dots=_say(ngettext("%(num)s dot per person", "%(num)s dots per person", budget), num=budget),
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event_round.stop", _l("Voting round stopped at an event"))
+def _event_round_stop(n, e, d):
+    return _say(
+        _("%(actor)s stopped voting round %(number)s early at an event of the challenge "
+          "%(challenge)s."),
+        actor=n.actor(e), number=d.get("number"), challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.tally", _l("Running tally on the wall switched"))
+def _event_tally(n, e, d):
+    if d.get("shows"):
+        text = _(
+            "%(actor)s let the wall of the event %(event)s show the running tally of its rounds."
+        )
+    else:
+        text = _(
+            "%(actor)s hid the running tally of its rounds from the wall of the event %(event)s."
+        )
+    return _say(text, actor=n.actor(e), event=_quoted(d.get("title")))
 
 
 # --- reading a page of entries ------------------------------------------------------------

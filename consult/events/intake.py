@@ -16,7 +16,7 @@ Decisions:
   the event row (``imported_at IS NULL``) lets only one of two concurrent imports through.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import func, literal, select, update
 
@@ -31,7 +31,8 @@ from ..jury.locks import check_not_frozen
 from ..text import clean_line
 from ..voting.services import counted_round_votes, imported_rounds
 from . import live
-from .models import Event, EventParticipant, EventRound, RoundVote
+from .models import Event, EventRound, RoundVote
+from .rounds import closed_rounds, round_of
 
 WORKSHOP_NAME_MAX = 120
 
@@ -67,7 +68,6 @@ class ImportPanel:
     ideas: int = 0
     queued: int = 0
     closed_rounds: int = 0
-    names: list[str] = field(default_factory=list)
 
 
 def event_workshop_name(event: Event) -> str:
@@ -84,14 +84,6 @@ def _status_counts(event: Event) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
-def _closed_rounds(event: Event) -> list[EventRound]:
-    t = now()
-    rounds = db.session.scalars(
-        select(EventRound).where(EventRound.event_id == event.id).order_by(EventRound.number.desc())
-    )
-    return [r for r in rounds if r.closes_at <= t]
-
-
 def _event_vote_sum(challenge_id: int, rounds) -> int:
     counted = counted_round_votes(challenge_id, rounds=rounds).subquery()
     return int(db.session.scalar(select(func.coalesce(func.sum(counted.c.n), 0))))
@@ -101,8 +93,8 @@ def _chosen_round(event: Event, round_id) -> EventRound | None:
     """The round whose votes count: it must be one of this event's (404 otherwise)."""
     if round_id is None:
         return None
-    chosen = db.session.get(EventRound, round_id) if isinstance(round_id, int) else None
-    if chosen is None or chosen.event_id != event.id:
+    chosen = round_of(event, round_id) if isinstance(round_id, int) else None
+    if chosen is None:
         raise UserError(_("This round does not belong to this event."), status=404)
     return chosen
 
@@ -135,7 +127,7 @@ def import_preview(event: Event, round_id: int | None = None) -> ImportPreview:
     Without ``round_id`` the newest closed round is proposed. A round of another event is
     a 404 (``UserError``).
     """
-    rounds = _closed_rounds(event)
+    rounds = closed_rounds(event)
     has_rounds = db.session.scalar(
         select(func.count()).select_from(EventRound).where(EventRound.event_id == event.id)
     )
@@ -178,7 +170,7 @@ def import_panel(event: Event) -> ImportPanel:
         round_number=imported_round.number if imported_round else None,
         ideas=statuses.get("room", 0) + statuses.get("published", 0),
         queued=statuses.get("queued", 0),
-        closed_rounds=len(_closed_rounds(event)),
+        closed_rounds=len(closed_rounds(event)),
     )
 
 
@@ -276,28 +268,3 @@ def import_event(event: Event, actor, round_id: int | None) -> ImportResult:
     live.announce(event_id, "ideas")
     live.announce(event_id, "event")
     return ImportResult(ideas=ideas, votes=votes, counted=counted, round_number=round_number)
-
-
-def credited_names(idea: Idea) -> list[str]:
-    """The display names credited for a room idea: its poster and the posters of the
-    ideas merged into it (people who left are anonymous and not named).
-
-    A private minimal version: consult.events.room_ideas.credited_names (room-ideas work)
-    is the full one; the lead may point the idea page there when merging.
-    """
-    if idea.event_id is None:
-        return []
-    rows = db.session.scalars(
-        select(EventParticipant.display_name)
-        .join(Idea, Idea.participant_id == EventParticipant.id)
-        .where(
-            (Idea.id == idea.id) | (Idea.merged_into_id == idea.id),
-            EventParticipant.left_at.is_(None),
-        )
-        .order_by(Idea.id)
-    )
-    names: list[str] = []
-    for name in rows:
-        if name and name not in names:
-            names.append(name)
-    return names

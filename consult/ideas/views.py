@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..caching import public_page
 from ..challenges.services import get_public_challenge
 from ..errors import UserError, render_error
-from ..events.intake import credited_names
+from ..events.room_ideas import credited_names
 from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..media.services import get_image

@@ -38,7 +38,10 @@ def _idea_id() -> int:
     values = request.form.getlist("idea")
     value = values[0] if len(values) == 1 else ""
     # isdigit() accepts other scripts' digits ("１"), which int() would read: ASCII only.
-    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= 2147483647:
+    # The length comes first: int() refuses strings of over 4,300 digits with an error.
+    if not (value.isascii() and value.isdigit() and len(value) <= 10) or not (
+        0 < int(value) <= 2147483647
+    ):
         abort(400, description=_("Please choose exactly one idea."))
     return int(values[0])
 

@@ -35,6 +35,41 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TIMEOUT_MS = 10_000
 
 
+# --- which database a journey runs on ----------------------------------------------------
+
+# A journey in German and English runs each language once, on one of the two databases:
+# German on SQLite, English on PostgreSQL. Both databases and both languages are driven
+# through the browser, and the suite does not pay for four runs of every journey (the
+# database behaviour under each page is tested on both databases by the view tests).
+# Browser tests without a language parameter still run on both databases.
+JOURNEY_BACKEND = {"de": "sqlite", "en": "postgresql"}
+
+
+def _journey_language(params: dict) -> str | None:
+    value = params.get("lang") or params.get("locale")
+    return value.split("-")[0] if isinstance(value, str) else None
+
+
+def pytest_collection_modifyitems(config, items):
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        language = _journey_language(params)
+        backend = params.get("backend")
+        if (
+            language in JOURNEY_BACKEND
+            and backend is not None
+            and item.path.is_relative_to(Path(__file__).parent)
+            and JOURNEY_BACKEND[language] != backend
+        ):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 # --- live server ------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from consult.clock import now
 from consult.errors import UserError
 from consult.events import intake
 from consult.events.models import Event
+from consult.events.room_ideas import credited_names
 from consult.extensions import db
 from consult.ideas.models import Idea
 
@@ -53,7 +54,7 @@ def test_import_publishes_the_room_ideas_and_names_the_event(app):
     with app.test_request_context("/"):
         [(_entry, sentence)] = describe_entries([entry])
     assert "Helpathon Nord" in sentence and "Runde 1" in sentence
-    assert intake.credited_names(a) == ["Anna", "Cem"]  # the merged idea's poster too
+    assert credited_names(a) == ["Anna", "Cem"]  # the merged idea's poster too
 
 
 def test_the_name_falls_back_to_english_and_is_cut_to_120(app):
