@@ -200,12 +200,20 @@ def votes_check_command(repair: bool) -> None:
     runs; never in a frozen challenge) and the caches are corrected; the command still
     exits 1 so that a scheduled check reports that something had drifted.
     """
-    from .voting.services import check_ballots, check_released_votes, check_vote_counts
+    from .voting.services import (
+        check_ballots,
+        check_released_votes,
+        check_round_ballots,
+        check_vote_counts,
+    )
 
     # Released first: releasing changes the rows that the caches are compared with.
     released = check_released_votes(repair=repair)
     ideas = check_vote_counts(repair=repair)
     ballots = check_ballots(repair=repair)
+    # Event votes are counted from their rows and have no cache; only the rounds' ballots
+    # (the budget's counters) can drift.
+    round_ballots = check_round_ballots(repair=repair)
     for idea_id, votes in released:
         click.echo(f"idea {idea_id}: hidden while voting ran, still holds {votes} vote(s)")
     for idea_id, cached, actual in ideas:
@@ -214,14 +222,19 @@ def votes_check_command(repair: bool) -> None:
         click.echo(
             f"ballot challenge {challenge_id} user {user_id}: cached used {cached}, rows {actual}"
         )
-    if not released and not ideas and not ballots:
+    for round_id, participant_id, cached, actual in round_ballots:
+        click.echo(
+            f"round ballot round {round_id} participant {participant_id}: cached used {cached}, "
+            f"rows {actual}"
+        )
+    if not released and not ideas and not ballots and not round_ballots:
         click.echo("All vote counts and ballots equal their rows.")
         click.echo("No idea hidden while voting ran holds votes.")
         return
     verb = "repaired" if repair else "found"
     click.echo(
         f"{len(released)} hidden idea(s) with votes, {len(ideas)} idea count(s) and "
-        f"{len(ballots)} ballot(s) differed ({verb})."
+        f"{len(ballots)} ballot(s) and {len(round_ballots)} round ballot(s) differed ({verb})."
     )
     sys.exit(1)
 

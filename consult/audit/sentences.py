@@ -411,6 +411,32 @@ def _paper_sheet(n, e, d):
     )  # fmt: skip
 
 
+@sentence("event.import", _l("Event taken into the challenge"))
+def _event_import(n, e, d):
+    def number(key):
+        return d.get(key) if isinstance(d.get(key), int) else 0
+
+    ideas = _say(
+        ngettext(
+            "%(actor)s took the event %(event)s into the challenge %(challenge)s: %(num)s idea became a workshop idea",
+            "%(actor)s took the event %(event)s into the challenge %(challenge)s: %(num)s ideas became workshop ideas",
+            number("ideas"),
+        ),
+        actor=n.actor(e), event=_quoted(d.get("name")), challenge=n.challenge(d.get("challenge")),
+        num=number("ideas"),
+    )  # fmt: skip
+    if not isinstance(d.get("round"), int):
+        return ideas + _say(_(", without votes."))
+    return ideas + _say(
+        ngettext(
+            ", and %(num)s vote of round %(round)s became event votes (%(counted)s counted).",
+            ", and %(num)s votes of round %(round)s became event votes (%(counted)s counted).",
+            number("votes"),
+        ),
+        num=number("votes"), round=number("round"), counted=number("counted"),
+    )  # fmt: skip
+
+
 @sentence("jury.settings", _l("Jury settings changed"))
 def _jury_settings(n, e, d):
     changes = [

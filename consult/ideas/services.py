@@ -38,7 +38,7 @@ from ..text import checked_text, clean_line, clean_text, has_invisible_character
 from ..urls import external_url
 from ..voting.services import (
     WITHDRAWN_BY_AUTHOR,
-    paper_votes_by_idea,
+    offline_votes_by_idea,
     release_votes,
     tell_released_voters,
 )
@@ -654,11 +654,12 @@ class ListedIdea(NamedTuple):
     author_name: str | None  # None: a workshop idea or a deleted account
     excerpt: str
     thumbnail_digest: str | None
-    paper_votes: int = 0  # counted paper votes (0 when the challenge does not count them)
+    # Counted paper plus event votes (0 when the challenge does not count offline votes).
+    paper_votes: int = 0
 
     @property
     def votes(self) -> int:
-        """The counted total, as the ranking counts: online plus counted paper votes."""
+        """The counted total, as the ranking counts: online plus counted offline votes."""
         return self.idea.vote_count + self.paper_votes
 
 
@@ -716,16 +717,17 @@ def list_ideas(
     total = db.session.scalar(select(func.count()).select_from(Idea).where(*conditions))
     result = IdeaPage(items=[], page=1, total=total)
     result.page = min(max(page, 1), result.pages)
-    # Counted paper votes join the total (as in the ranking) when the challenge counts
-    # them: a subquery of the challenge's few paper entries, outer-joined in the same
-    # query. Each query joins its own copy, so the page's subquery stays self-contained.
+    # Counted offline votes (paper and event votes) join the total (as in the ranking) when
+    # the challenge counts them: a subquery of the challenge's few paper entries and
+    # imported rounds, outer-joined in the same query. Each query joins its own copy, so
+    # the page's subquery stays self-contained.
     counts_paper = bool(challenge.count_paper_votes)
 
     def with_paper(statement, wanted: bool):
-        """The statement joined to the paper votes (when wanted), and their column."""
+        """The statement joined to the offline votes (when wanted), and their column."""
         if not wanted:
             return statement, None
-        paper = paper_votes_by_idea(challenge.id)
+        paper = offline_votes_by_idea(challenge.id)
         statement = statement.outerjoin(paper, paper.c.idea_id == Idea.id)
         return statement, func.coalesce(paper.c.n, 0)
 

@@ -87,14 +87,15 @@ def _vote_notes():
 
 
 def _answer(
-    counts: tuple[bool, bool],
+    counts: tuple[bool, bool, int],
     idea_id: int,
     state: services.BallotState,
     voted: bool,
     message: str,
 ):
-    """``counts``: (hidden while voting, paper votes counted), read before the commit."""
-    counts_hidden, paper_counted = counts
+    """``counts``: (hidden while voting, offline votes counted, challenge id), read before
+    the commit."""
+    counts_hidden, paper_counted, challenge_id = counts
     budget = budget_message(state)
     if _wants_json():
         answer = {
@@ -108,9 +109,11 @@ def _answer(
             online = state.count
             if online is None:  # a repeated vote: nothing changed, so nothing was returned
                 online = db.session.scalar(select(Idea.vote_count).where(Idea.id == idea_id))
-            paper = services.paper_vote_total(idea_id) if paper_counted else 0
-            tally = services.VoteTally(online, paper, paper_counted)
-            # The counted total, as the page shows it: online plus counted paper votes.
+            paper, event = (
+                services.offline_votes_of(idea_id, challenge_id) if paper_counted else (0, 0)
+            )
+            tally = services.VoteTally(online, paper, paper_counted, event)
+            # The counted total, as the page shows it: online plus counted offline votes.
             answer["count"] = tally.total
             answer["count_label"] = tally.label
             answer["count_detail"] = tally.detail
@@ -150,6 +153,7 @@ def _vote_action(challenge_id: int, cast: bool):
     counts = (
         challenge.hide_counts_while_voting and challenge.voting_open(),
         bool(challenge.count_paper_votes),
+        challenge.id,
     )
     try:
         if cast:
