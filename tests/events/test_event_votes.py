@@ -115,3 +115,24 @@ def test_the_check_leaves_event_votes_alone_and_finds_drifted_round_ballots(app)
     assert result.exit_code == 1 and "(repaired)" in result.output
     assert f"round ballot round {key[0]} participant {key[1]}: cached used {used}" in result.output
     assert services.check_round_ballots() == []
+
+
+def test_a_citizen_who_left_the_event_or_deleted_the_account_still_counts_once(app):
+    """Cem voted for a online and in the room. Leaving the event, and then deleting the
+    account, take his name away but never make his room vote count a second time."""
+    from consult.accounts import services as accounts
+    from consult.accounts.passwords import hash_password
+    from consult.events import services as events
+    from consult.events.models import EventParticipant
+
+    w = imported()
+    a = w["a"].id
+    cem = db.session.scalar(select(EventParticipant).where(EventParticipant.user_id == w["cem"].id))
+    events.leave_event(cem)
+    assert services.counted_votes_for(w["challenge"], [a]) == {a: 3}
+    w["cem"].password_hash = hash_password("a long and lovely passphrase")
+    db.session.commit()
+    accounts.delete_account(w["cem"], "a long and lovely passphrase")
+    db.session.expire_all()
+    assert services.counted_votes_for(w["challenge"], [a]) == {a: 3}
+    assert services.event_vote_totals(w["challenge"])[a] == 2
