@@ -24,10 +24,12 @@ from ..errors import FieldErrors, UserError
 from ..extensions import db
 from ..i18n import _
 from ..ideas.models import TITLE_MAX, Idea
-from ..moderation.services import HIDE_REASONS, NOTE_MAX
+from ..ideas.services import form_id
+from ..moderation.services import HIDE_REASONS, NOTE_MAX, claim_state
 from ..text import checked_text, clean_text, has_invisible_characters, render_markdown
 from . import live
-from .models import Event, EventParticipant, EventRound, RoundBallot, RoundVote
+from .models import Event, EventParticipant, EventRound, RoundVote
+from .rounds import give_dot_back
 
 # A phone's idea is short: it is read out in the room and on the projector.
 TEXT_MAX = 1000
@@ -118,17 +120,6 @@ def _check_post_limit(participant: EventParticipant) -> None:
         )  # fmt: skip
 
 
-def _to_id(value) -> int | None:
-    """A select's value: None when empty, 0 (matching nothing) when it is no usable id."""
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return 0
-    return number if 0 < number < 2**31 else 0
-
-
 def _clean_room_idea(event: Event, data: dict) -> dict:
     """The fields of a room idea, checked; all refusals at once, tied to their fields."""
     errors: dict[str, str] = {}
@@ -141,12 +132,12 @@ def _clean_room_idea(event: Event, data: dict) -> dict:
             values[name] = check(data.get(name))
         except UserError as error:
             errors[name] = error.message
-    category_id = _to_id(data.get("category_id"))
+    category_id = form_id(data.get("category_id"))
     if category_id is not None:
         category = db.session.get(Category, category_id) if category_id else None
         if category is None or category.challenge_id != event.challenge_id:
             errors["category_id"] = _("Please choose one of this challenge's categories.")
-    district_id = _to_id(data.get("district_id"))
+    district_id = form_id(data.get("district_id"))
     if district_id is not None and (
         not district_id or db.session.get(District, district_id) is None
     ):
@@ -326,13 +317,7 @@ def _already_moderated(idea: Idea) -> UserError:
 
 def _claim(idea: Idea, from_states: tuple[str, ...], **values) -> bool:
     """Change the idea only while it is still in ``from_states``: one moderator wins."""
-    result = db.session.execute(
-        update(Idea)
-        .where(Idea.id == idea.id, Idea.status.in_(from_states))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    return claim_state(Idea, idea, from_states, **values)
 
 
 def approve_room_idea(moderator, event: Event, idea: Idea) -> None:
@@ -374,16 +359,7 @@ def _release_round_votes(event: Event, idea_id: int) -> int:
 
 
 def _give_slot_back(round_id: int, participant_id: int) -> None:
-    db.session.execute(
-        update(RoundBallot)
-        .where(
-            RoundBallot.round_id == round_id,
-            RoundBallot.participant_id == participant_id,
-            RoundBallot.used > 0,
-        )
-        .values(used=RoundBallot.used - 1)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(give_dot_back(round_id, participant_id))
 
 
 def _clean_note(note) -> str:
@@ -509,7 +485,7 @@ def merge_room_idea(
     """
     if idea.event_id != event.id:
         raise UserError(_("This idea does not belong to this event."), status=404)
-    target_key = _to_id(target_id)
+    target_key = form_id(target_id)
     if target_key is None:
         raise UserError(_("Please choose the idea to merge into."), field="target")
     ids = sorted({idea.id, target_key})

@@ -365,6 +365,23 @@ def cast_round_vote(
     return RoundBallotState(used, budget)
 
 
+def give_dot_back(round_id: int, participant_id: int):
+    """The UPDATE that gives a participant one dot of a round back (RETURNING how many are
+    used now, no row when none was used): a withdrawal, and a merge or hide that removes a
+    vote."""
+    return (
+        update(RoundBallot)
+        .where(
+            RoundBallot.round_id == round_id,
+            RoundBallot.participant_id == participant_id,
+            RoundBallot.used > 0,
+        )
+        .values(used=RoundBallot.used - 1)
+        .returning(RoundBallot.used)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def withdraw_round_vote(
     participant: EventParticipant, event: Event, voting_round: EventRound, idea_id: int
 ) -> RoundBallotState:
@@ -380,17 +397,7 @@ def withdraw_round_vote(
     if _hold_open_round(round_id, t) is None:
         db.session.rollback()
         raise _closed_refusal()
-    used = db.session.scalar(
-        update(RoundBallot)
-        .where(
-            RoundBallot.round_id == round_id,
-            RoundBallot.participant_id == participant_id,
-            RoundBallot.used > 0,
-        )
-        .values(used=RoundBallot.used - 1)
-        .returning(RoundBallot.used)
-        .execution_options(synchronize_session=False)
-    )
+    used = db.session.scalar(give_dot_back(round_id, participant_id))
     removed = (
         used is not None
         and db.session.execute(

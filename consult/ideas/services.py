@@ -144,7 +144,7 @@ def _require_author(user, idea: Idea) -> None:
 IMAGE_ALT_MAX = 300
 
 
-def _to_id(value) -> int | None:
+def form_id(value) -> int | None:
     """A form's id value: None when left empty, 0 (matching no row) when it is no id.
 
     Numbers beyond the database's integer range would be an error on PostgreSQL.
@@ -175,7 +175,7 @@ def _clean_idea(challenge: Challenge, data: dict, require_body: bool = False) ->
     if require_body and not body:
         raise UserError(_("Please describe your idea."), field="body")
     values = {"title": title, "body": body, "body_html": render_markdown(body)}
-    category_id = _to_id(data.get("category_id"))
+    category_id = form_id(data.get("category_id"))
     if category_id is not None:
         category = db.session.get(Category, category_id) if category_id else None
         if category is None or category.challenge_id != challenge.id:
@@ -185,7 +185,7 @@ def _clean_idea(challenge: Challenge, data: dict, require_body: bool = False) ->
     elif challenge.categories:
         raise UserError(_("Please choose a category."), field="category_id")
     values["category_id"] = category_id
-    district_id = _to_id(data.get("district_id"))
+    district_id = form_id(data.get("district_id"))
     if district_id is not None and (
         not district_id or db.session.get(District, district_id) is None
     ):
