@@ -47,7 +47,7 @@ def create_admin_command(email: str, password_stdin: bool) -> None:
 @demo_cli.command("seed")
 def seed_command() -> None:
     """Create a demo city with one account per role (idempotent) and print the logins."""
-    from .demo import results_challenge_id, seed_demo
+    from .demo import DEMO_EVENT_CODE, results_challenge_id, seed_demo
     from .urls import external_url
 
     logins = seed_demo()
@@ -57,6 +57,8 @@ def seed_command() -> None:
     if challenge_id is not None:
         results = external_url("results.show", challenge_id=challenge_id)
         click.echo(f"Public results (charts, press kit, lab project): {results}\n")
+    join = external_url("events.join_page")
+    click.echo(f"Live event: join on a phone with code {DEMO_EVENT_CODE} at {join}\n")
     click.echo(f"{'role':<10} {'e-mail':<28} password")
     for role, email, password in logins:
         click.echo(f"{role:<10} {email:<28} {password}")
@@ -198,12 +200,20 @@ def votes_check_command(repair: bool) -> None:
     runs; never in a frozen challenge) and the caches are corrected; the command still
     exits 1 so that a scheduled check reports that something had drifted.
     """
-    from .voting.services import check_ballots, check_released_votes, check_vote_counts
+    from .voting.services import (
+        check_ballots,
+        check_released_votes,
+        check_round_ballots,
+        check_vote_counts,
+    )
 
     # Released first: releasing changes the rows that the caches are compared with.
     released = check_released_votes(repair=repair)
     ideas = check_vote_counts(repair=repair)
     ballots = check_ballots(repair=repair)
+    # Event votes are counted from their rows and have no cache; only the rounds' ballots
+    # (the budget's counters) can drift.
+    round_ballots = check_round_ballots(repair=repair)
     for idea_id, votes in released:
         click.echo(f"idea {idea_id}: hidden while voting ran, still holds {votes} vote(s)")
     for idea_id, cached, actual in ideas:
@@ -212,14 +222,19 @@ def votes_check_command(repair: bool) -> None:
         click.echo(
             f"ballot challenge {challenge_id} user {user_id}: cached used {cached}, rows {actual}"
         )
-    if not released and not ideas and not ballots:
+    for round_id, participant_id, cached, actual in round_ballots:
+        click.echo(
+            f"round ballot round {round_id} participant {participant_id}: cached used {cached}, "
+            f"rows {actual}"
+        )
+    if not released and not ideas and not ballots and not round_ballots:
         click.echo("All vote counts and ballots equal their rows.")
         click.echo("No idea hidden while voting ran holds votes.")
         return
     verb = "repaired" if repair else "found"
     click.echo(
         f"{len(released)} hidden idea(s) with votes, {len(ideas)} idea count(s) and "
-        f"{len(ballots)} ballot(s) differed ({verb})."
+        f"{len(ballots)} ballot(s) and {len(round_ballots)} round ballot(s) differed ({verb})."
     )
     sys.exit(1)
 

@@ -13,6 +13,7 @@ from .accounts.services import clean_pseudonym
 from .challenges.models import Category, Challenge
 from .clock import now, travel
 from .districts import District
+from .events.models import Event, EventParticipant
 from .extensions import db
 from .ideas.models import Idea
 from .jury.models import JurorAssignment, JuryCriterion, JuryReview, ShortlistEntry
@@ -68,6 +69,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     _seed_voters()
     db.session.flush()
     _seed_challenge()
+    _seed_event()
     _seed_jury_challenge()
     db.session.commit()
     _seed_results_challenge()
@@ -159,6 +161,55 @@ def _seed_challenge() -> None:
                 status="published",
                 submitted_at=published,
                 published_at=published,
+            )
+        )
+
+
+DEMO_EVENT_CODE = "DTMUND"  # from the join-code alphabet: no look-alike characters
+DEMO_ROOM_IDEAS = [
+    # (title, participant's display name, status: on the wall or waiting for moderation)
+    ("Wasserspielplatz auf dem Friedensplatz", "Lea", "room"),
+    ("Sonntags Straßenmusik in der Brückstraße", "Jonas", "room"),
+    ("Mehr Mülleimer mit Pfandring", "Emre", "queued"),
+]
+
+
+def _seed_event() -> None:
+    """An open Helpathon evening of the demo challenge: join with DEMO_EVENT_CODE at /join,
+    open the wall and the moderation queue as staff or moderator."""
+    if db.session.scalar(select(Event.id).where(Event.join_code == DEMO_EVENT_CODE)):
+        return
+    challenge = db.session.scalar(
+        select(Challenge).where(Challenge.title_de == DEMO_CHALLENGE_TITLE)
+    )
+    t = now()
+    event = Event(
+        challenge_id=challenge.id,
+        title_de="Helpathon Innenstadt im Dietrich-Keuning-Haus",
+        title_en="City centre Helpathon at the Dietrich-Keuning-Haus",
+        place="Dietrich-Keuning-Haus, Leopoldstraße 50-58, 44147 Dortmund",
+        starts_at=t - timedelta(hours=1),
+        ends_at=t + timedelta(hours=3),
+        join_code=DEMO_EVENT_CODE,
+        open_code=DEMO_EVENT_CODE,
+        status="open",
+        opened_at=t - timedelta(hours=1),
+    )
+    db.session.add(event)
+    db.session.flush()
+    for minutes, (title, name, status) in enumerate(DEMO_ROOM_IDEAS):
+        participant = EventParticipant(event_id=event.id, display_name=name, language="de")
+        db.session.add(participant)
+        db.session.flush()
+        db.session.add(
+            Idea(
+                challenge_id=challenge.id,
+                event_id=event.id,
+                participant_id=participant.id,
+                title=title,
+                language="de",
+                status=status,
+                created_at=t - timedelta(minutes=30 - 10 * minutes),
             )
         )
 

@@ -1,6 +1,7 @@
 """The command line: demo data and the first staff account."""
 
 from sqlalchemy import func, select
+from testdata import html, says
 
 from consult.accounts.models import User
 from consult.demo import DEMO_ACCOUNTS, DEMO_VOTERS, DORTMUND_DISTRICTS
@@ -88,3 +89,26 @@ def test_demo_seed_gives_the_demo_jurors_a_shortlist_to_score(app):
             select(JurorAssignment.submitted_at).where(JurorAssignment.challenge_id == challenge.id)
         )
     )
+
+
+def test_demo_seed_opens_a_live_event_that_a_phone_can_join(app, client):
+    from consult.demo import DEMO_EVENT_CODE
+    from consult.events.models import Event
+
+    output = app.test_cli_runner().invoke(args=["demo", "seed"]).output
+    assert f"code {DEMO_EVENT_CODE} at http" in output
+    event = db.session.scalar(select(Event).where(Event.join_code == DEMO_EVENT_CODE))
+    assert event.is_open and event.open_code == DEMO_EVENT_CODE
+    join = client.get(f"/j/{DEMO_EVENT_CODE.lower()}")
+    assert join.status_code == 303 and join.location.endswith(f"/events/{event.id}/join")
+    assert client.get(f"/events/{event.id}/join").status_code == 200
+    response = client.post_form(
+        f"/events/{event.id}/join", {"display_name": "Mia", "language": "de", "privacy": "y"}
+    )
+    assert response.status_code in (302, 303), html(response)
+    room = client.get(f"/events/{event.id}/")
+    assert room.status_code == 200
+    page = html(room)
+    assert "Wasserspielplatz auf dem Friedensplatz" in page  # on the wall
+    assert "Mehr Mülleimer mit Pfandring" not in page  # still waiting for moderation
+    assert says("Mia") in page

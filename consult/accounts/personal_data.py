@@ -29,6 +29,8 @@ EXPORTED: dict[str, str] = {
     "lab_cocreators.user_id": "cocreator_invitations",
     "juror_assignments.user_id": "jury_seats",
     "jury_reviews.juror_id": "jury_reviews",
+    # Events joined while logged in (consult/events/services.py registers the exporter).
+    "event_participants.user_id": "event_participation",
     # What the person did; what staff did to the account is under changes_to_your_account.
     "audit_entries.actor_id": "your_actions",
 }
@@ -56,6 +58,9 @@ LEFT_OUT: dict[str, str] = {
     "lab_updates.author_id": _STAFF_ACT,
     "announcements.created_by_id": _STAFF_ACT,
     "announcements.published_by_id": _STAFF_ACT,
+    "events.created_by_id": _STAFF_ACT,
+    "events.imported_by_id": _STAFF_ACT,
+    "event_rounds.created_by_id": _STAFF_ACT,
     # Named like a person's column, but it holds the worker process (host and pid) that
     # runs a background job.
     "job_outbox.claimed_by": "the worker process running a job, not a person",

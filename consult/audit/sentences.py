@@ -56,6 +56,10 @@ FIELD_LABELS = {
     "weight": _l("weight"),
     "position": _l("position"),
     "status": _l("status"),
+    "place": _l("place"),
+    "video_url": _l("video call link"),
+    "starts_at": _l("start"),
+    "ends_at": _l("end"),
 }
 
 
@@ -301,6 +305,37 @@ def _released(count: int) -> Markup:
     )
 
 
+# --- ideas from a live event's room -------------------------------------------------------
+
+
+@sentence("event_idea.approve", _l("Room idea approved"))
+def _event_idea_approve(n, e, d):
+    return _say(
+        _("%(actor)s approved the idea %(idea)s from the room of a live event."),
+        actor=n.actor(e), idea=n.idea(e.object_id),
+    )  # fmt: skip
+
+
+@sentence("event_idea.hide", _l("Room idea hidden"))
+def _event_idea_hide(n, e, d):
+    said = _say(
+        _("%(actor)s hid the idea %(idea)s from the room of a live event. Reason: %(reason)s"),
+        actor=n.actor(e), idea=n.idea(e.object_id), reason=hide_reason_text(d.get("reason")),
+    )  # fmt: skip
+    released = d.get("votes_released")
+    if isinstance(released, int) and released > 0:
+        said += Markup(" ") + _released(released)
+    return said
+
+
+@sentence("event_idea.merge", _l("Room idea merged"))
+def _event_idea_merge(n, e, d):
+    return _say(
+        _("%(actor)s merged the idea %(idea)s from the room of a live event into %(target)s."),
+        actor=n.actor(e), idea=n.idea(e.object_id), target=n.idea(d.get("idea")),
+    )  # fmt: skip
+
+
 @sentence("votes.release", _l("Votes of a hidden idea released"))
 def _votes_release(n, e, d):
     released = d.get("votes_released")
@@ -373,6 +408,32 @@ def _paper_sheet(n, e, d):
         ),
         actor=n.actor(e), num=total, ideas=len(counts), challenge=n.challenge(e.object_id),
         event=_quoted(d.get("event")), day=_date(d.get("date")),
+    )  # fmt: skip
+
+
+@sentence("event.import", _l("Event taken into the challenge"))
+def _event_import(n, e, d):
+    def number(key):
+        return d.get(key) if isinstance(d.get(key), int) else 0
+
+    ideas = _say(
+        ngettext(
+            "%(actor)s took the event %(event)s into the challenge %(challenge)s: %(num)s idea became a workshop idea",
+            "%(actor)s took the event %(event)s into the challenge %(challenge)s: %(num)s ideas became workshop ideas",
+            number("ideas"),
+        ),
+        actor=n.actor(e), event=_quoted(d.get("name")), challenge=n.challenge(d.get("challenge")),
+        num=number("ideas"),
+    )  # fmt: skip
+    if not isinstance(d.get("round"), int):
+        return ideas + _say(_(", without votes."))
+    return ideas + _say(
+        ngettext(
+            ", and %(num)s vote of round %(round)s became event votes (%(counted)s counted).",
+            ", and %(num)s votes of round %(round)s became event votes (%(counted)s counted).",
+            number("votes"),
+        ),
+        num=number("votes"), round=number("round"), counted=number("counted"),
     )  # fmt: skip
 
 
@@ -645,6 +706,81 @@ def _jobs_retry(n, e, d):
             count,
         ),
         num=count, ids=ids,
+    )  # fmt: skip
+
+
+@sentence("event_round.start", _l("Voting round started at an event"))
+def _event_round_start(n, e, d):
+    minutes = d.get("minutes") if isinstance(d.get("minutes"), int) else 0
+    budget = d.get("budget") if isinstance(d.get("budget"), int) else 0
+    scope = (
+        _("on all ideas of the challenge")
+        if d.get("scope") == "challenge"
+        else _("on the approved ideas of the event")
+    )
+    return _say(
+        _("%(actor)s started voting round %(number)s (%(minutes)s, %(dots)s, %(scope)s) at an "
+          "event of the challenge %(challenge)s."),
+        actor=n.actor(e), number=d.get("number"), scope=scope,
+        minutes=_say(ngettext("%(num)s minute", "%(num)s minutes", minutes), num=minutes),
+        dots=_say(ngettext("%(num)s dot per person", "%(num)s dots per person", budget), num=budget),
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event_round.stop", _l("Voting round stopped at an event"))
+def _event_round_stop(n, e, d):
+    return _say(
+        _("%(actor)s stopped voting round %(number)s early at an event of the challenge "
+          "%(challenge)s."),
+        actor=n.actor(e), number=d.get("number"), challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.tally", _l("Running tally on the wall switched"))
+def _event_tally(n, e, d):
+    if d.get("shows"):
+        text = _(
+            "%(actor)s let the wall of the event %(event)s show the running tally of its rounds."
+        )
+    else:
+        text = _(
+            "%(actor)s hid the running tally of its rounds from the wall of the event %(event)s."
+        )
+    return _say(text, actor=n.actor(e), event=_quoted(d.get("title")))
+
+
+@sentence("event.create", _l("Live event created"))
+def _event_create(n, e, d):
+    return _say(
+        _("%(actor)s created the live event %(event)s of the challenge %(challenge)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.update", _l("Live event changed"))
+def _event_update(n, e, d):
+    return _say(
+        _("%(actor)s changed the live event %(event)s of the challenge %(challenge)s: %(fields)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), fields=_fields(d.get("fields")),
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.open", _l("Live event opened"))
+def _event_open(n, e, d):
+    return _say(
+        _("%(actor)s opened the live event %(event)s of the challenge %(challenge)s with the code %(code)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), code=d.get("code") or "",
+        challenge=n.challenge(d.get("challenge")),
+    )  # fmt: skip
+
+
+@sentence("event.close", _l("Live event closed"))
+def _event_close(n, e, d):
+    return _say(
+        _("%(actor)s closed the live event %(event)s of the challenge %(challenge)s."),
+        actor=n.actor(e), event=_quoted(d.get("title")), challenge=n.challenge(d.get("challenge")),
     )  # fmt: skip
 
 

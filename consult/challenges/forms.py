@@ -207,7 +207,9 @@ class ChallengeForm(FlaskForm):
         default="pre",
         validate_choice=False,
     )
-    count_paper_votes = BooleanField(_l("Paper votes count towards the total"), default=True)
+    count_paper_votes = BooleanField(
+        _l("Paper votes and votes at live events count towards the total"), default=True
+    )
 
     TEXT_FIELDS = (
         "title",

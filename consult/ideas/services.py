@@ -38,7 +38,7 @@ from ..text import checked_text, clean_line, clean_text, has_invisible_character
 from ..urls import external_url
 from ..voting.services import (
     WITHDRAWN_BY_AUTHOR,
-    paper_votes_by_idea,
+    offline_votes_by_idea,
     release_votes,
     tell_released_voters,
 )
@@ -144,7 +144,7 @@ def _require_author(user, idea: Idea) -> None:
 IMAGE_ALT_MAX = 300
 
 
-def _to_id(value) -> int | None:
+def form_id(value) -> int | None:
     """A form's id value: None when left empty, 0 (matching no row) when it is no id.
 
     Numbers beyond the database's integer range would be an error on PostgreSQL.
@@ -175,7 +175,7 @@ def _clean_idea(challenge: Challenge, data: dict, require_body: bool = False) ->
     if require_body and not body:
         raise UserError(_("Please describe your idea."), field="body")
     values = {"title": title, "body": body, "body_html": render_markdown(body)}
-    category_id = _to_id(data.get("category_id"))
+    category_id = form_id(data.get("category_id"))
     if category_id is not None:
         category = db.session.get(Category, category_id) if category_id else None
         if category is None or category.challenge_id != challenge.id:
@@ -185,7 +185,7 @@ def _clean_idea(challenge: Challenge, data: dict, require_body: bool = False) ->
     elif challenge.categories:
         raise UserError(_("Please choose a category."), field="category_id")
     values["category_id"] = category_id
-    district_id = _to_id(data.get("district_id"))
+    district_id = form_id(data.get("district_id"))
     if district_id is not None and (
         not district_id or db.session.get(District, district_id) is None
     ):
@@ -654,11 +654,12 @@ class ListedIdea(NamedTuple):
     author_name: str | None  # None: a workshop idea or a deleted account
     excerpt: str
     thumbnail_digest: str | None
-    paper_votes: int = 0  # counted paper votes (0 when the challenge does not count them)
+    # Counted paper plus event votes (0 when the challenge does not count offline votes).
+    paper_votes: int = 0
 
     @property
     def votes(self) -> int:
-        """The counted total, as the ranking counts: online plus counted paper votes."""
+        """The counted total, as the ranking counts: online plus counted offline votes."""
         return self.idea.vote_count + self.paper_votes
 
 
@@ -716,16 +717,17 @@ def list_ideas(
     total = db.session.scalar(select(func.count()).select_from(Idea).where(*conditions))
     result = IdeaPage(items=[], page=1, total=total)
     result.page = min(max(page, 1), result.pages)
-    # Counted paper votes join the total (as in the ranking) when the challenge counts
-    # them: a subquery of the challenge's few paper entries, outer-joined in the same
-    # query. Each query joins its own copy, so the page's subquery stays self-contained.
+    # Counted offline votes (paper and event votes) join the total (as in the ranking) when
+    # the challenge counts them: a subquery of the challenge's few paper entries and
+    # imported rounds, outer-joined in the same query. Each query joins its own copy, so
+    # the page's subquery stays self-contained.
     counts_paper = bool(challenge.count_paper_votes)
 
     def with_paper(statement, wanted: bool):
-        """The statement joined to the paper votes (when wanted), and their column."""
+        """The statement joined to the offline votes (when wanted), and their column."""
         if not wanted:
             return statement, None
-        paper = paper_votes_by_idea(challenge.id)
+        paper = offline_votes_by_idea(challenge.id)
         statement = statement.outerjoin(paper, paper.c.idea_id == Idea.id)
         return statement, func.coalesce(paper.c.n, 0)
 

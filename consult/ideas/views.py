@@ -6,6 +6,7 @@ from flask_login import current_user
 from ..caching import public_page
 from ..challenges.services import get_public_challenge
 from ..errors import UserError, render_error
+from ..events.room_ideas import credited_names
 from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..media.services import get_image
@@ -212,6 +213,8 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
         can_comment=services.can_comment(idea),
         following=participates and services.is_following(current_user, idea),
         lab_project=project_of_idea(idea.id),
+        # Ideas from a live event credit the people in the room who posted them.
+        credited_names=credited_names(idea) if idea.event_id else [],
         voting=voting,
         tally=tally,
         status_labels=services.STATUS_LABELS,

@@ -182,7 +182,7 @@ def _idea_state_error(status: str) -> UserError:
     return UserError(messages.get(status, _("This idea can no longer be changed.")), status=409)
 
 
-def _claim(model, obj, from_states: tuple[str, ...], **values) -> bool:
+def claim_state(model, obj, from_states: tuple[str, ...], **values) -> bool:
     """Change the row only while it is still in ``from_states``.
 
     Of two moderators (or one double click) acting at once exactly one wins; the other
@@ -246,7 +246,7 @@ def publish_idea(moderator, idea: Idea) -> None:
         raise _idea_state_error(idea.status)
     t = now()
     # published_at keeps the first publication, so "newest" lists do not reshuffle.
-    claimed = _claim(
+    claimed = claim_state(
         Idea, idea, PUBLISHABLE,
         status="published", published_at=idea.published_at or t,
         moderation_reason="", moderation_note="", moderated_by_id=moderator.id, moderated_at=t,
@@ -269,7 +269,7 @@ def hide_idea(moderator, idea: Idea, reason: str, note: str = "") -> int:
     _refuse_own(moderator, idea.author_id)
     if idea.status not in HIDEABLE:
         raise _idea_state_error(idea.status)
-    claimed = _claim(
+    claimed = claim_state(
         Idea, idea, HIDEABLE,
         status="hidden", moderation_reason=reason, moderation_note=note,
         moderated_by_id=moderator.id, moderated_at=now(),
@@ -277,7 +277,7 @@ def hide_idea(moderator, idea: Idea, reason: str, note: str = "") -> int:
     if not claimed:
         raise _too_late(idea, _idea_state_error)
     # While voting runs, the votes of a hidden idea go back to their voters, who can use
-    # them elsewhere (DESIGN §4: nobody's vote is lost). _claim holds the idea's row lock,
+    # them elsewhere (DESIGN §4: nobody's vote is lost). claim_state holds the idea's row lock,
     # so no vote can land on it between here and the commit. Once voting has closed the
     # votes stay: they were cast in time, and a shortlisted idea keeps them in the ranking.
     challenge, released, details = idea.challenge, [], {}
@@ -306,14 +306,14 @@ def hide_comment(moderator, comment: Comment, reason: str, note: str = "") -> No
     _refuse_own(moderator, comment.author_id)
     if comment.status != "published":
         raise _comment_state_error(comment.status)
-    claimed = _claim(
+    claimed = claim_state(
         Comment, comment, ("published",),
         status="hidden", moderation_reason=reason, moderation_note=note,
         moderated_by_id=moderator.id, moderated_at=now(),
     )  # fmt: skip
     if not claimed:
         raise _too_late(comment, _comment_state_error)
-    # Only the winner of _claim gets here, so the cached count drops exactly once.
+    # Only the winner of claim_state gets here, so the cached count drops exactly once.
     db.session.execute(
         update(Idea)
         .where(Idea.id == comment.idea_id)

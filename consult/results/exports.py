@@ -30,7 +30,7 @@ from ..jury.ranking import three_decimals
 from ..projects.models import LabProject
 from ..urls import external_url
 from ..voting.models import Vote
-from ..voting.services import paper_votes_by_idea
+from ..voting.services import event_votes_by_idea, paper_votes_by_idea
 from .models import Announcement
 
 # The columns of both formats, in order; the names are the same in every language.
@@ -45,6 +45,7 @@ COLUMNS = (
     "published_at",
     "votes_online",
     "votes_paper",
+    "votes_event",
     "votes_total",
     "shortlisted",
     "rank",
@@ -178,6 +179,7 @@ def _rows(challenge_id: int, paper_counts: bool, ranked: dict[int, tuple]) -> It
         .subquery()
     )
     paper = paper_votes_by_idea(challenge_id)
+    event = event_votes_by_idea(challenge_id)
     statement = (
         select(
             Idea.id,
@@ -191,11 +193,13 @@ def _rows(challenge_id: int, paper_counts: bool, ranked: dict[int, tuple]) -> It
             func.coalesce(online.c.n, 0),
             func.coalesce(paper.c.n, 0),
             LabProject.id,
+            func.coalesce(event.c.n, 0),
         )
         .outerjoin(Category, Category.id == Idea.category_id)
         .outerjoin(District, District.id == Idea.district_id)
         .outerjoin(online, online.c.idea_id == Idea.id)
         .outerjoin(paper, paper.c.idea_id == Idea.id)
+        .outerjoin(event, event.c.idea_id == Idea.id)
         .outerjoin(LabProject, LabProject.idea_id == Idea.id)
         .where(
             Idea.challenge_id == challenge_id,
@@ -221,6 +225,7 @@ def _row_dicts(result, paper_counts: bool, ranked: dict[int, tuple], url_prefix:
     for row in result:
         (idea_id, title, language, cat_de, cat_en, district, origin, published_at) = row[:8]
         votes_online, votes_paper, project_id = int(row[8]), int(row[9]), row[10]
+        votes_event = int(row[11])
         rank = ranked.get(idea_id)
         yield {
             "idea_id": idea_id,
@@ -233,7 +238,8 @@ def _row_dicts(result, paper_counts: bool, ranked: dict[int, tuple], url_prefix:
             "published_at": _iso(published_at),
             "votes_online": votes_online,
             "votes_paper": votes_paper,
-            "votes_total": votes_online + (votes_paper if paper_counts else 0),
+            "votes_event": votes_event,
+            "votes_total": votes_online + (votes_paper + votes_event if paper_counts else 0),
             "shortlisted": rank is not None,
             "rank": rank[0] if rank else None,
             "jury_score": three_decimals(rank[1]) if rank else None,

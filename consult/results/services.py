@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, literal_column, select, union, update
+from sqlalchemy import delete, exists, func, literal_column, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import jobs
@@ -30,7 +30,8 @@ from ..permissions import participation_refusal
 from ..projects.models import LabProject
 from ..text import checked_text, render_markdown
 from ..urls import external_url
-from ..voting.models import PaperVoteEntry, Vote
+from ..voting.models import Vote
+from ..voting.services import event_votes_by_idea, paper_votes_by_idea
 from .models import Announcement, AnnouncementHighlight, ResultsSubscription
 
 TITLE_MAX, LEAD_MAX, BODY_MAX = 200, 1_000, 20_000
@@ -376,6 +377,7 @@ class ParticipationFigures:
     by_district: list[FigureRow] = field(default_factory=list)
     by_category: list[FigureRow] = field(default_factory=list)
     by_day: list[tuple] = field(default_factory=list)  # (Berlin date, online votes)
+    event_votes: int = 0  # counted votes from live events (in ``votes``, not in paper_votes)
 
 
 def _hour_bucket(column):
@@ -390,8 +392,8 @@ def _hour_bucket(column):
 def participation_figures(challenge: Challenge, locale: str = "de") -> ParticipationFigures:
     """Who took part and how, aggregated in SQL (a handful of queries, whatever the size).
 
-    Ideas and votes count published ideas; votes are online votes plus paper votes when
-    the challenge counts them. Citizens are distinct accounts that submitted an idea,
+    Ideas and votes count published ideas; votes are online votes plus paper and event
+    votes when the challenge counts them. Citizens are distinct accounts that submitted an idea,
     voted or commented. Votes over time are online votes per Berlin day (paper votes
     carry no date of their own).
     """
@@ -409,10 +411,24 @@ def participation_figures(challenge: Challenge, locale: str = "de") -> Participa
     ).all()
     paper_by = []
     if challenge.count_paper_votes:
+        # Paper and event votes in one query: the challenge counts offline votes or neither.
+        # Both subqueries have one row per idea, so the joins never multiply.
+        paper = paper_votes_by_idea(challenge.id)
+        event = event_votes_by_idea(challenge.id)
         paper_by = db.session.execute(
-            select(Idea.category_id, Idea.district_id, func.sum(PaperVoteEntry.count))
-            .join(Idea, Idea.id == PaperVoteEntry.idea_id)
-            .where(Idea.challenge_id == challenge.id, Idea.status == "published")
+            select(
+                Idea.category_id,
+                Idea.district_id,
+                func.sum(func.coalesce(paper.c.n, 0) + func.coalesce(event.c.n, 0)),
+                func.sum(func.coalesce(event.c.n, 0)),
+            )
+            .outerjoin(paper, paper.c.idea_id == Idea.id)
+            .outerjoin(event, event.c.idea_id == Idea.id)
+            .where(
+                Idea.challenge_id == challenge.id,
+                Idea.status == "published",
+                or_(paper.c.n.is_not(None), event.c.n.is_not(None)),
+            )
             .group_by(Idea.category_id, Idea.district_id)
         ).all()
     comments = db.session.scalar(
@@ -448,7 +464,8 @@ def participation_figures(challenge: Challenge, locale: str = "de") -> Participa
 
     ideas_cat, ideas_dis = totals(ideas_by, 0), totals(ideas_by, 1)
     online_cat, online_dis = totals(online_by, 0), totals(online_by, 1)
-    paper_cat, paper_dis = totals(paper_by, 0), totals(paper_by, 1)
+    paper_cat, paper_dis = totals(paper_by, 0), totals(paper_by, 1)  # paper plus event votes
+    event_votes = sum(int(row[3] or 0) for row in paper_by)
 
     def votes(key, online: dict, paper: dict) -> int:
         return online.get(key, 0) + paper.get(key, 0)
@@ -490,7 +507,8 @@ def participation_figures(challenge: Challenge, locale: str = "de") -> Participa
         ideas=sum(ideas_cat.values()),
         votes=sum(online_cat.values()) + sum(paper_cat.values()),
         online_votes=sum(online_cat.values()),
-        paper_votes=sum(paper_cat.values()),
+        paper_votes=sum(paper_cat.values()) - event_votes,
+        event_votes=event_votes,
         comments=int(comments or 0),
         by_district=by_district,
         by_category=by_category,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import get_timezone
-from sqlalchemy import and_, delete, func, literal, or_, select, update
+from sqlalchemy import and_, case, delete, func, literal, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +23,7 @@ from ..audit.services import record_action
 from ..challenges.models import Challenge
 from ..clock import now
 from ..errors import FieldErrors, UserError
+from ..events.models import Event, EventParticipant, RoundBallot, RoundVote
 from ..extensions import db
 from ..i18n import _, ngettext
 from ..ideas.models import Idea
@@ -394,19 +395,20 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> Voti
 
 @dataclass(frozen=True)
 class VoteTally:
-    """An idea's votes as the public sees them: online (the rows) and paper votes.
+    """An idea's votes as the public sees them: online (the rows), paper and event votes.
 
-    Paper votes join the total only when the challenge counts them, exactly as the ranking
-    does; otherwise they are shown apart as not counted.
+    Paper and event votes ("offline" votes) join the total only when the challenge counts
+    them, exactly as the ranking does; otherwise they are shown apart as not counted.
     """
 
     online: int
     paper: int
-    paper_counted: bool
+    paper_counted: bool  # whether the challenge counts offline votes (paper and event)
+    event: int = 0
 
     @property
     def total(self) -> int:
-        return self.online + (self.paper if self.paper_counted else 0)
+        return self.online + (self.paper + self.event if self.paper_counted else 0)
 
     @property
     def label(self) -> str:
@@ -415,35 +417,69 @@ class VoteTally:
 
     @property
     def detail(self) -> str:
-        """ "84 votes: 12 online, 72 on paper" when paper votes count, else the label."""
-        if not (self.paper and self.paper_counted):
+        """ "84 votes: 12 online, 40 on paper, 32 at events" (the parts that are not zero,
+        online always) when offline votes count, else the label."""
+        if not ((self.paper or self.event) and self.paper_counted):
             return self.label
+        if not self.event:
+            return ngettext(
+                "%(num)d vote: %(online)d online, %(paper)d on paper",
+                "%(num)d votes: %(online)d online, %(paper)d on paper",
+                self.total,
+                online=self.online,
+                paper=self.paper,
+            )
+        if not self.paper:
+            return ngettext(
+                "%(num)d vote: %(online)d online, %(event)d at events",
+                "%(num)d votes: %(online)d online, %(event)d at events",
+                self.total,
+                online=self.online,
+                event=self.event,
+            )
         return ngettext(
-            "%(num)d vote: %(online)d online, %(paper)d on paper",
-            "%(num)d votes: %(online)d online, %(paper)d on paper",
+            "%(num)d vote: %(online)d online, %(paper)d on paper, %(event)d at events",
+            "%(num)d votes: %(online)d online, %(paper)d on paper, %(event)d at events",
             self.total,
             online=self.online,
             paper=self.paper,
+            event=self.event,
         )
 
     @property
     def uncounted(self) -> str:
-        """Paper votes that this challenge does not count, as a sentence (or "")."""
-        if not self.paper or self.paper_counted:
+        """Paper and event votes that this challenge does not count, as sentences (or "")."""
+        if self.paper_counted:
             return ""
-        return ngettext(
-            "%(num)d paper vote is not counted in this challenge.",
-            "%(num)d paper votes are not counted in this challenge.",
-            self.paper,
-        )
+        parts = []
+        if self.paper:
+            parts.append(
+                ngettext(
+                    "%(num)d paper vote is not counted in this challenge.",
+                    "%(num)d paper votes are not counted in this challenge.",
+                    self.paper,
+                )
+            )
+        if self.event:
+            parts.append(
+                ngettext(
+                    "%(num)d vote from events is not counted in this challenge.",
+                    "%(num)d votes from events are not counted in this challenge.",
+                    self.event,
+                )
+            )
+        return " ".join(parts)
 
 
 def vote_tally(idea: Idea, online: int | None = None) -> VoteTally:
-    """The idea's tally: one query for its paper votes (``online`` defaults to the cache)."""
+    """The idea's tally: one query for its paper and event votes (``online`` defaults to
+    the cache)."""
+    paper, event = offline_votes_of(idea.id, idea.challenge_id)
     return VoteTally(
         idea.vote_count if online is None else online,
-        paper_vote_total(idea.id),
+        paper,
         bool(idea.challenge.count_paper_votes),
+        event,
     )
 
 
@@ -460,6 +496,90 @@ def paper_votes_by_idea(challenge_id: int):
         .group_by(PaperVoteEntry.idea_id)
         .subquery("paper")
     )
+
+
+# --- event votes: the rounds of live events taken into the challenge --------------------
+
+
+def imported_rounds(challenge_id: int):
+    """The rounds whose votes are event votes of a challenge: one per imported event."""
+    return select(Event.imported_round_id).where(
+        Event.challenge_id == challenge_id, Event.imported_round_id.is_not(None)
+    )
+
+
+def counted_round_votes(challenge_id: int, rounds=None, idea_id: int | None = None):
+    """THE rule of event votes, as a subquery (idea_id, n): the one place that counts them.
+
+    Event votes are not copied anywhere: they are counted from the ``RoundVote`` rows of
+    the rounds taken into the challenge (``rounds``, a select of round ids; by default
+    every imported round). Nothing is counted twice:
+    - a registered citizen's dot counts only when they have no online vote for the same
+      idea (the online vote already counts), and at most once per idea across all events
+      (``count(DISTINCT user_id)``);
+    - anonymous participants' dots count each (one per participant, round and idea, by
+      the rounds' unique constraint).
+    The outer join to ``votes`` is on (idea, user), unique there, so it never multiplies rows.
+    """
+    rounds = imported_rounds(challenge_id) if rounds is None else rounds
+    conditions = [
+        RoundVote.round_id.in_(rounds),
+        Idea.challenge_id == challenge_id,
+        Vote.id.is_(None),
+    ]
+    if idea_id is not None:
+        conditions.append(RoundVote.idea_id == idea_id)
+    anonymous = func.count(case((EventParticipant.user_id.is_(None), RoundVote.id)))
+    registered = func.count(EventParticipant.user_id.distinct())
+    return (
+        select(RoundVote.idea_id.label("idea_id"), (anonymous + registered).label("n"))
+        .join(EventParticipant, EventParticipant.id == RoundVote.participant_id)
+        .join(Idea, Idea.id == RoundVote.idea_id)
+        .outerjoin(
+            Vote, and_(Vote.idea_id == RoundVote.idea_id, Vote.user_id == EventParticipant.user_id)
+        )
+        .where(*conditions)
+        .group_by(RoundVote.idea_id)
+    )
+
+
+def event_votes_by_idea(challenge_id: int):
+    """A subquery (idea_id, n) of the event votes per idea of one challenge."""
+    return counted_round_votes(challenge_id).subquery("event")
+
+
+def offline_votes_by_idea(challenge_id: int):
+    """A subquery (idea_id, n) of paper plus event votes per idea of one challenge: what
+    lists, figures and exports add to the online votes when the challenge counts them."""
+    paper = select(PaperVoteEntry.idea_id.label("idea_id"), PaperVoteEntry.count.label("n")).join(
+        Idea, and_(Idea.id == PaperVoteEntry.idea_id, Idea.challenge_id == challenge_id)
+    )
+    both = union_all(paper, counted_round_votes(challenge_id)).subquery("offline_parts")
+    return (
+        select(both.c.idea_id, func.sum(both.c.n).label("n"))
+        .group_by(both.c.idea_id)
+        .subquery("offline")
+    )
+
+
+def event_vote_totals(challenge: Challenge) -> dict[int, int]:
+    """Event votes per idea of a challenge, in one query."""
+    rows = db.session.execute(counted_round_votes(challenge.id))
+    return {idea_id: int(n) for idea_id, n in rows if n}
+
+
+def offline_votes_of(idea_id: int, challenge_id: int) -> tuple[int, int]:
+    """(paper votes, event votes) of one idea, in one query."""
+    paper = select(func.coalesce(func.sum(PaperVoteEntry.count), 0)).where(
+        PaperVoteEntry.idea_id == idea_id
+    )
+    event = counted_round_votes(challenge_id, idea_id=idea_id).subquery()
+    paper_n, event_n = db.session.execute(
+        select(
+            paper.scalar_subquery(), select(func.coalesce(func.sum(event.c.n), 0)).scalar_subquery()
+        )
+    ).one()
+    return int(paper_n), int(event_n)
 
 
 # --- the citizen's own votes (/my/votes) -------------------------------------------------
@@ -794,11 +914,12 @@ class PaperVoteLine:
     idea: Idea
     online: int
     paper: int
-    total: int  # paper counted only when the challenge says so
+    total: int  # paper and event votes counted only when the challenge says so
+    event: int = 0
 
 
 def paper_vote_board(challenge: Challenge) -> list[PaperVoteLine]:
-    """Every published idea with its online votes (rows), paper votes and total."""
+    """Every published idea with its online votes (rows), paper and event votes and total."""
     online = dict(
         db.session.execute(
             select(Vote.idea_id, func.count())
@@ -807,6 +928,7 @@ def paper_vote_board(challenge: Challenge) -> list[PaperVoteLine]:
         ).all()
     )
     paper = paper_vote_totals(challenge)
+    event = event_vote_totals(challenge)
     ideas = db.session.scalars(
         select(Idea)
         .where(Idea.challenge_id == challenge.id, Idea.status == "published")
@@ -814,8 +936,9 @@ def paper_vote_board(challenge: Challenge) -> list[PaperVoteLine]:
     )
     lines = []
     for idea in ideas:
-        n, p = online.get(idea.id, 0), paper.get(idea.id, 0)
-        lines.append(PaperVoteLine(idea, n, p, n + p if challenge.count_paper_votes else n))
+        n, p, e = online.get(idea.id, 0), paper.get(idea.id, 0), event.get(idea.id, 0)
+        total = n + p + e if challenge.count_paper_votes else n
+        lines.append(PaperVoteLine(idea, n, p, total, e))
     return lines
 
 
@@ -831,8 +954,15 @@ def list_paper_entries(challenge: Challenge) -> list[PaperVoteEntry]:
     )
 
 
+def offline_vote_totals(challenge: Challenge) -> dict[int, int]:
+    """Paper plus event votes per idea of a challenge, in one query."""
+    offline = offline_votes_by_idea(challenge.id)
+    return {i: int(n) for i, n in db.session.execute(select(offline.c.idea_id, offline.c.n)) if n}
+
+
 def counted_votes(challenge: Challenge) -> dict[int, int]:
-    """Votes per published idea from the rows (plus paper votes when the challenge says so)."""
+    """Votes per published idea from the rows (plus paper and event votes when the
+    challenge counts offline votes)."""
     ideas = db.session.scalars(
         select(Idea.id).where(Idea.challenge_id == challenge.id, Idea.status == "published")
     )
@@ -840,8 +970,9 @@ def counted_votes(challenge: Challenge) -> dict[int, int]:
 
 
 def counted_votes_for(challenge: Challenge, idea_ids) -> dict[int, int]:
-    """Votes of the given ideas from the rows (plus paper votes when the challenge says so),
-    whatever their status now: a shortlisted idea hidden later keeps the votes it got."""
+    """Votes of the given ideas from the rows (plus paper and event votes when the challenge
+    counts offline votes), whatever their status now: a shortlisted idea hidden later keeps
+    the votes it got."""
     ids = list(idea_ids)
     if not ids:
         return {}
@@ -852,8 +983,8 @@ def counted_votes_for(challenge: Challenge, idea_ids) -> dict[int, int]:
             .group_by(Vote.idea_id)
         ).all()
     )
-    paper = paper_vote_totals(challenge) if challenge.count_paper_votes else {}
-    return {i: online.get(i, 0) + paper.get(i, 0) for i in ids}
+    offline = offline_vote_totals(challenge) if challenge.count_paper_votes else {}
+    return {i: online.get(i, 0) + offline.get(i, 0) for i in ids}
 
 
 # --- checking the caches ----------------------------------------------------------------
@@ -951,6 +1082,54 @@ def check_ballots(repair: bool = False) -> list[tuple[int, int, int, int]]:
                 .values(challenge_id=challenge_id, user_id=user_id, used=actual)
                 .on_conflict_do_update(
                     index_elements=[Ballot.challenge_id, Ballot.user_id], set_={"used": actual}
+                )
+            )
+        db.session.commit()
+    return mismatches
+
+
+def check_round_ballots(repair: bool = False) -> list[tuple[int, int, int, int]]:
+    """(round id, participant id, cached used, rows) for every round ballot whose ``used``
+    differs from the participant's dots in that round (a ballot with no row counts as 0).
+
+    Event votes themselves are counted from the rows (``counted_round_votes``), so there is
+    no cache of them to check; only the budget's counter can drift.
+    """
+    rows = (
+        select(RoundVote.round_id, RoundVote.participant_id, func.count().label("n"))
+        .group_by(RoundVote.round_id, RoundVote.participant_id)
+        .subquery()
+    )
+    join = and_(
+        rows.c.round_id == RoundBallot.round_id, rows.c.participant_id == RoundBallot.participant_id
+    )
+    stale = (
+        select(
+            RoundBallot.round_id,
+            RoundBallot.participant_id,
+            RoundBallot.used,
+            func.coalesce(rows.c.n, 0),
+        )
+        .outerjoin(rows, join)
+        .where(RoundBallot.used != func.coalesce(rows.c.n, 0))
+    )
+    missing = (
+        select(rows.c.round_id, rows.c.participant_id, literal(0), rows.c.n)
+        .outerjoin(RoundBallot, join)
+        .where(RoundBallot.round_id.is_(None))
+    )
+    mismatches = sorted(
+        tuple(row) for row in db.session.execute(stale).all() + db.session.execute(missing).all()
+    )
+    if repair and mismatches:
+        for round_id, participant_id, _cached, actual in mismatches:
+            db.session.execute(
+                _dialect()
+                .insert(RoundBallot)
+                .values(round_id=round_id, participant_id=participant_id, used=actual)
+                .on_conflict_do_update(
+                    index_elements=[RoundBallot.round_id, RoundBallot.participant_id],
+                    set_={"used": actual},
                 )
             )
         db.session.commit()

@@ -38,7 +38,10 @@ def _idea_id() -> int:
     values = request.form.getlist("idea")
     value = values[0] if len(values) == 1 else ""
     # isdigit() accepts other scripts' digits ("１"), which int() would read: ASCII only.
-    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= 2147483647:
+    # The length comes first: int() refuses strings of over 4,300 digits with an error.
+    if not (value.isascii() and value.isdigit() and len(value) <= 10) or not (
+        0 < int(value) <= 2147483647
+    ):
         abort(400, description=_("Please choose exactly one idea."))
     return int(values[0])
 
@@ -84,14 +87,15 @@ def _vote_notes():
 
 
 def _answer(
-    counts: tuple[bool, bool],
+    counts: tuple[bool, bool, int],
     idea_id: int,
     state: services.BallotState,
     voted: bool,
     message: str,
 ):
-    """``counts``: (hidden while voting, paper votes counted), read before the commit."""
-    counts_hidden, paper_counted = counts
+    """``counts``: (hidden while voting, offline votes counted, challenge id), read before
+    the commit."""
+    counts_hidden, paper_counted, challenge_id = counts
     budget = budget_message(state)
     if _wants_json():
         answer = {
@@ -105,9 +109,11 @@ def _answer(
             online = state.count
             if online is None:  # a repeated vote: nothing changed, so nothing was returned
                 online = db.session.scalar(select(Idea.vote_count).where(Idea.id == idea_id))
-            paper = services.paper_vote_total(idea_id) if paper_counted else 0
-            tally = services.VoteTally(online, paper, paper_counted)
-            # The counted total, as the page shows it: online plus counted paper votes.
+            paper, event = (
+                services.offline_votes_of(idea_id, challenge_id) if paper_counted else (0, 0)
+            )
+            tally = services.VoteTally(online, paper, paper_counted, event)
+            # The counted total, as the page shows it: online plus counted offline votes.
             answer["count"] = tally.total
             answer["count_label"] = tally.label
             answer["count_detail"] = tally.detail
@@ -147,6 +153,7 @@ def _vote_action(challenge_id: int, cast: bool):
     counts = (
         challenge.hide_counts_while_voting and challenge.voting_open(),
         bool(challenge.count_paper_votes),
+        challenge.id,
     )
     try:
         if cast:

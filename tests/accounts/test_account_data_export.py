@@ -10,6 +10,7 @@ from voting.voting_support import make_challenge, make_idea
 from consult.accounts import services
 from consult.accounts.personal_data import EXPORTED, LEFT_OUT
 from consult.audit.services import record_action
+from consult.events.models import Event, EventParticipant
 from consult.extensions import db
 from consult.ideas.models import Comment, IdeaFollower, Report
 from consult.media.models import Image
@@ -71,6 +72,10 @@ def people(app, make_user):
     )
     db.session.add(project)
     db.session.flush()
+    event = Event(challenge_id=challenge.id, title_de="Abend", join_code="ACDEFG",
+                  starts_at=challenge.voting_opens_at, ends_at=challenge.voting_closes_at)  # fmt: skip
+    db.session.add(event)
+    db.session.flush()
     for user, words in ((person, "Meine Meinung"), (other, "Fremde Meinung")):
         comment = Comment(idea_id=theirs.id, author_id=user.id, body=words)
         db.session.add(comment)
@@ -84,6 +89,9 @@ def people(app, make_user):
         )
         db.session.add(CoCreator(project_id=project.id, user_id=user.id))
         record_action(user, "jury.score", "idea", world.ideas[0].id, challenge=world.challenge.id)
+        db.session.add(
+            EventParticipant(event_id=event.id, user_id=user.id, display_name=f"Gast {user.id}")
+        )
     # Staff act on X's account: X sees the change, not who made it.
     services.grant_role(world.staff, person, "press")
     db.session.commit()
@@ -144,6 +152,7 @@ def test_another_persons_data_never_appears(people, client, login):
     assert len(data["votes"]) == 1 and len(data["images"]) == 1
     assert len(data["cocreator_invitations"]) == 1 and len(data["results_mail_requests"]) == 1
     assert len(data["your_actions"]) == 1
+    assert [p["display_name"] for p in data["event_participation"]] == [f"Gast {person.id}"]
 
 
 def test_the_other_person_gets_their_own_votes(people, client, login):

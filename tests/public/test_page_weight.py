@@ -1,4 +1,3 @@
-
 """A challenge page weighs at most 60 KB (HTML + CSS + JS, uncompressed, images aside),
 even with 20 ideas of maximum-length titles and long bodies."""
 

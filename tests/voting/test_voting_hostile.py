@@ -137,8 +137,19 @@ def test_unknown_challenges_are_404(client, login, world):
 
 @pytest.mark.parametrize(
     "values",
-    [["-1"], ["abc"], ["9" * 300], ["0"], ["1.5"], [" 1"], ["１"], [], ["1", "2"]],
-    ids=["negative", "text", "300-digits", "zero", "decimal", "space", "fullwidth", "none", "two"],
+    [["-1"], ["abc"], ["9" * 300], ["9" * 10_000], ["0"], ["1.5"], [" 1"], ["１"], [], ["1", "2"]],
+    ids=[
+        "negative",
+        "text",
+        "300-digits",
+        "10000-digits",
+        "zero",
+        "decimal",
+        "space",
+        "fullwidth",
+        "none",
+        "two",
+    ],
 )
 def test_malformed_idea_ids_are_400(client, login, world, values):
     challenge, _, citizen = world
