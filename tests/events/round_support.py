@@ -27,7 +27,7 @@ def ensure_page_endpoints(app: Flask) -> None:
     landed yet: the round views redirect to them by endpoint name."""
     for endpoint, rule in (
         ("events.room", "/events/<int:event_id>/"),
-        ("events.staff_event", "/staff/events/<int:event_id>"),
+        ("events.staff_show", "/staff/events/<int:event_id>"),
     ):
         if endpoint not in app.view_functions:
             app.add_url_rule(rule, endpoint=endpoint, view_func=lambda event_id: "stand-in")
