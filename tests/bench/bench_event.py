@@ -504,26 +504,11 @@ def vote(hall: Hall, phone: Phone, round_id: int, idea_id: int, label: str = "vo
 
 
 def wall_view(state: dict) -> tuple[set[int], dict[int, int]]:
-    """What a wall shows in ``state.json``: the approved ideas and the running tally.
-
-    Accepts the shapes {"ideas": [{"id", "votes"?}], "round": {"tally": {id: n} | [{"id",
-    "votes"}]}} and finds ids/counts wherever they are listed.
-    """
-    shown: set[int] = set()
-    tally: dict[int, int] = {}
-    for idea in state.get("ideas") or []:
-        shown.add(int(idea["id"]))
-    rnd = state.get("round") or {}
-    raw = rnd.get("tally") if isinstance(rnd, dict) else None
-    if raw is None:
-        raw = state.get("tally")
-    if isinstance(raw, dict):
-        tally = {int(k): int(v) for k, v in raw.items()}
-    elif isinstance(raw, list):
-        for row in raw:
-            ident = row.get("id", row.get("idea_id", row.get("idea")))
-            tally[int(ident)] = int(row.get("votes", row.get("dots", row.get("count", 0))))
-    return shown, tally
+    """What a wall shows in ``state.json``: the approved ideas it lists and the tally rows
+    ({"ideas": [{"id", ...}], "round": {"tally": [{"id", "votes", ...}]} or null})."""
+    shown = {int(idea["id"]) for idea in state.get("ideas") or []}
+    rows = (state.get("round") or {}).get("tally") or []
+    return shown, {int(row["id"]): int(row["votes"]) for row in rows}
 
 
 class Projector:
@@ -641,7 +626,7 @@ class Projector:
 # --- setting up -------------------------------------------------------------------------
 
 
-def seed(app, phones: int) -> dict:
+def seed(app) -> dict:
     """Migrate; one challenge, staff, a moderator and an open event; signed sessions."""
     from datetime import timedelta
 
@@ -944,7 +929,7 @@ def measure(args, database_url: str, log) -> bool:
             "PROXY_COUNT": 1,
         }
     )
-    seeded = seed(app, args.phones)
+    seeded = seed(app)
     web_port, live_port = free_port(), free_port()
     commands = procfile()
     live_var = port_variable(commands.get("live", ""), "PORT")
