@@ -69,11 +69,11 @@ def berlin_input(moment) -> str:
     return moment.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:%M")
 
 
-def shot(page, locale: str, name: str) -> None:
+def shot(page, locale: str, name: str, full_page: bool = True) -> None:
     if SHOTS:
         folder = Path(SHOTS)
         folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{locale}-{name}.png"), full_page=name != "wall")
+        page.screenshot(path=str(folder / f"{locale}-{name}.png"), full_page=full_page)
 
 
 def window(phone, page, viewport: dict):
@@ -241,9 +241,9 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
     for page in (anna, ben, carl):
         page.reload()
     check(anna)
-    shot(anna, locale, "phone-voting")
     give_dot(anna, check, locale, FOUNTAIN)
     give_dot(anna, check, locale, library.title)
+    shot(anna, locale, "phone-voting", full_page=False)
     give_dot(ben, check, locale, FOUNTAIN)
     give_dot(carl, check, locale, FOUNTAIN)
     give_dot(carl, check, locale, library.title)
@@ -256,7 +256,7 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
     rows = wall.locator("#wall-tally .wall-tally-row")
     expect(rows.nth(0).locator(".wall-tally-count")).to_have_text(three)  # pushed, live
     expect(rows.nth(1).locator(".wall-tally-count")).to_have_text(two)
-    shot(wall, locale, "wall-round")
+    shot(wall, locale, "wall-round", full_page=False)
 
     # --- the round closes by the clock; the wall shows the result -------------------------
     stack.enter_context(travel(timedelta(seconds=61)))
@@ -273,7 +273,7 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
         expect(rows.nth(1).locator(".wall-tally-count")).to_have_text(two)
         assert wall.evaluate("() => window.stillTheSamePage") is True
         check(wall)
-        shot(wall, locale, "wall")
+        shot(wall, locale, "wall", full_page=False)
 
         anna.reload()
         expect(anna.locator("#round")).to_contain_text(
