@@ -29,7 +29,7 @@ def _round(event: Event, round_id: int):
 
 
 def _staff_page(event_id: int) -> str:
-    return url_for("events.staff_event", event_id=event_id)
+    return url_for("events.staff_show", event_id=event_id)
 
 
 def _wants_json() -> bool:

@@ -1,24 +1,10 @@
 """Helpers of the voting-round tests alone (imported by name; pytest does not collect this
 file). Events, people, room ideas and rounds come from ``events.event_support``."""
 
-from flask import Flask
 from sqlalchemy import func, select
 
 from consult.events.models import EventRound, RoundBallot, RoundVote
 from consult.extensions import db
-
-
-def alias_staff_page(app: Flask) -> None:
-    """The endpoint name the round views redirect staff to, ``events.staff_event``, which
-    the staff control page does not have (it is ``events.staff_show``): without this alias
-    starting or stopping a round over HTTP ends in a BuildError. To go once round_views
-    redirects to ``events.staff_show``."""
-    if "events.staff_event" not in app.view_functions:
-        app.add_url_rule(
-            "/staff/events/<int:event_id>",
-            endpoint="events.staff_event",
-            view_func=lambda event_id: "stand-in",
-        )
 
 
 def state():

@@ -15,7 +15,7 @@ from events.event_support import (
 )
 from flask import render_template
 from flask_babel import force_locale, ngettext
-from round_support import alias_staff_page, assert_ballots_match_rows, state
+from round_support import assert_ballots_match_rows, state
 from sqlalchemy import func, select
 from testdata import plain, says
 
@@ -224,7 +224,6 @@ def test_round_across_the_end_of_summer_time(app, client):
 
 
 def test_staff_start_and_stop_over_http(app, client, make_user, login, announced):
-    alias_staff_page(app)
     event = make_event()
     login(make_user(roles=("staff",)))
     response = client.post_form(
