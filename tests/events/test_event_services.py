@@ -3,8 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from events.event_support import add_participant, make_event
-from voting.voting_support import make_challenge
+from events.event_support import add_participant, make_challenge, make_event
 
 from consult.accounts import services as accounts
 from consult.audit.models import AuditEntry

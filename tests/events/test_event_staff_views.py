@@ -1,8 +1,7 @@
 """Staff pages of events: list and create, edit, open and close, poster, QR code."""
 
-from events.event_support import add_participant, make_event
+from events.event_support import add_participant, make_challenge, make_event
 from testdata import html, shows
-from voting.voting_support import make_challenge
 
 from consult.events.models import Event
 from consult.extensions import db

@@ -3,16 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from intake_support import (
-    dots,
-    evening,
-    join,
-    make_event,
-    make_person,
-    make_round,
-    room_idea,
-    status_of,
-)
+from events.event_support import add_participant, give_dots, make_event, make_round, room_idea
+from intake_support import evening, make_person, status_of
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -77,7 +69,7 @@ def _nothing_changed(w):
 
 def test_refusals_change_nothing(app):
     w = evening()
-    other = make_round(make_event(w["challenge"], status="closed"))
+    other = make_round(make_event(w["challenge"], status="closed"), closed=True)
     with pytest.raises(UserError) as refused:
         intake.import_event(w["event"], w["staff"], other.id)  # a round of another event
     assert refused.value.status == 404
@@ -87,11 +79,11 @@ def test_refusals_change_nothing(app):
     with pytest.raises(UserError) as refused:
         intake.import_event(w["event"], w["staff"], None)  # the event has a round: choose it
     assert refused.value.status == 409
-    running = make_round(w["event"], number=2, closed=False)
+    running = make_round(w["event"], number=2)
     with pytest.raises(UserError) as refused:
         intake.import_event(w["event"], w["staff"], running.id)
     assert refused.value.status == 409
-    waiting = room_idea(w["event"], join(w["event"], "Dana"), "Noch offen", status="queued")
+    waiting = room_idea(w["event"], add_participant(w["event"], "Dana"), "Noch offen", "queued")
     with pytest.raises(UserError) as refused:
         intake.import_event(w["event"], w["staff"], w["round"].id)
     assert refused.value.status == 409 and "Moderation" in refused.value.message
@@ -129,7 +121,7 @@ def test_only_once(app):
 def test_an_open_event_without_rounds_must_close_first(app):
     w = evening()
     event = make_event(w["challenge"], status="open")
-    room_idea(event, join(event), "Ohne Runde")
+    room_idea(event, add_participant(event), "Ohne Runde")
     with pytest.raises(UserError) as refused:
         intake.import_event(event, w["staff"], None)
     assert refused.value.status == 409
@@ -177,11 +169,12 @@ def test_a_second_event_with_the_same_citizen_counts_once(app):
 
     w = evening()
     intake.import_event(w["event"], w["staff"], w["round"].id)
-    second = make_event(w["challenge"], title_de="Helpathon Süd")
-    rnd = make_round(second, scope="challenge")
+    second = make_event(w["challenge"], status="closed", title_de="Helpathon Süd")
+    rnd = make_round(second, scope="challenge", closed=True)
     b = db.session.get(Idea, w["b"].id)
-    dots(rnd, join(second, "Cem", w["cem"]), b)  # Cem again, for b (counted in event 1)
-    dots(rnd, join(second, "Eva"), b)  # anonymous: counts
+    cem_again = add_participant(second, "Cem", user=w["cem"])
+    give_dots(rnd, cem_again, b)  # Cem again, for b (counted in event 1)
+    give_dots(rnd, add_participant(second, "Eva"), b)  # anonymous: counts
     preview = intake.import_preview(second)
     assert (preview.votes, preview.counted, preview.not_counted_again) == (2, 1, 1)
     intake.import_event(second, w["staff"], rnd.id)

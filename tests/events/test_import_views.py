@@ -1,7 +1,8 @@
 """The import's pages: a confirmation that says what will happen, then one POST."""
 
+from events.event_support import make_event, make_round
 from flask_babel import force_locale, ngettext
-from intake_support import evening, make_event, make_round, status_of
+from intake_support import evening, status_of
 from markupsafe import escape
 from sqlalchemy import select
 from testdata import html
@@ -74,7 +75,7 @@ def test_hostile_requests_import_nothing(app, client, make_user, login):
     login(make_user(roles=("staff",)))
     assert client.get("/staff/events/999999/import").status_code == 404
     assert client.post_form("/staff/events/999999/import", {}).status_code == 404
-    other = make_round(make_event(w["challenge"]))
+    other = make_round(make_event(w["challenge"], status="closed"), closed=True)
     assert client.post_form(url, {"round": str(other.id)}).status_code == 404
     assert client.get(f"{url}?round={other.id}").status_code == 404
     assert client.post_form(url, {"round": "1 OR 1=1"}).status_code == 404

@@ -1,6 +1,12 @@
 """Hostile input to joining: each a clear 4xx in the person's language, nothing stored."""
 
-from events.event_support import add_participant, give_cookie, join, make_event, participants
+from events.event_support import (
+    add_participant,
+    make_event,
+    participants,
+    post_join,
+    with_cookie,
+)
 from testdata import shows
 
 from consult.events.services import WRONG_CODE_LIMIT
@@ -28,11 +34,11 @@ def test_the_code_of_a_closed_event_and_joining_it(client):
     response = client.post_form("/join", {"code": "TUVW34"}, headers=EN)
     assert response.status_code == 409
     assert shows(response, "This event is not open any more: it has ended.", "en")
-    response = join(client, event, "Anna")
+    response = post_join(client, event, "Anna")
     assert response.status_code == 409
     assert shows(response, "This event is not open any more: it has ended.")
     draft = make_event(event.challenge, status="draft")
-    assert join(client, draft, "Anna").status_code == 409
+    assert post_join(client, draft, "Anna").status_code == 409
     assert participants(event) == [] and participants(draft) == []
 
 
@@ -55,7 +61,7 @@ def test_bad_display_names_are_refused_and_nothing_is_stored(client):
         ("Mоderation", "This name is kept for the event's team. Please choose another one.", {}),
     ]
     for name, message, values in cases:
-        response = join(client, event, name)
+        response = post_join(client, event, name)
         assert response.status_code == 400, name[:20]
         assert shows(response, message, **values), name[:20]
     english = client.post_form(
@@ -73,21 +79,21 @@ def test_a_forged_or_foreign_cookie_is_nobody(client):
     event = make_event()
     other = make_event(event.challenge)
     add_participant(other, "Gast", token="their-token")
-    give_cookie(client, event, "forged-token")
+    with_cookie(client, event, "forged-token")
     assert client.get(f"/events/{event.id}/").status_code == 303
     # The other event's token, presented to this event (copied to its path), is nobody here.
-    give_cookie(client, event, "their-token")
+    with_cookie(client, event, "their-token")
     response = client.get(f"/events/{event.id}/")
     assert response.status_code == 303 and response.location.endswith(f"/events/{event.id}/join")
     assert client.post_form(f"/events/{event.id}/leave").status_code == 403
-    give_cookie(client, other, "their-token")
+    with_cookie(client, other, "their-token")
     assert client.get(f"/events/{other.id}/").status_code == 200
 
 
 def test_a_participant_opening_staff_controls_is_sent_to_log_in(client):
     event = make_event()
     add_participant(event, "Gast", token="tok")
-    give_cookie(client, event, "tok")
+    with_cookie(client, event, "tok")
     for path in (f"/staff/events/{event.id}", f"/staff/events/{event.id}/poster"):
         assert "/account/login" in client.get(path).location
     assert client.post_form(f"/staff/events/{event.id}/close").status_code == 302

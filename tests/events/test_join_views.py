@@ -1,6 +1,6 @@
 """Joining by code on a phone, the phone page, leaving; in German and English."""
 
-from events.event_support import join, make_event, participants
+from events.event_support import make_event, participants, post_join
 from testdata import html, shows
 
 from consult.events.participants import cookie_name
@@ -17,7 +17,7 @@ def test_a_phone_joins_by_typed_code_in_english_and_leaves(client):
         page,
         "We store only your display name and your contributions (ideas and votes), no e-mail address. Your display name is shown with your ideas on the wall in the room and, after the event, in the challenge.",
     )
-    joined = join(client, event, "Anna", language="en")
+    joined = post_join(client, event, "Anna", language="en")
     assert joined.status_code == 303 and joined.location.endswith(f"/events/{event.id}/")
     cookies = joined.headers.getlist("Set-Cookie")
     token_cookie = next(c for c in cookies if c.startswith(cookie_name(event.id)))
@@ -54,10 +54,10 @@ def test_a_logged_in_citizen_joins_as_themselves_once(client, login, make_user):
     event = make_event()
     form = client.get(f"/events/{event.id}/join")
     assert 'value="Bürgerin Berta"' in html(form)
-    assert join(client, event, "Bürgerin Berta").status_code == 303
+    assert post_join(client, event, "Bürgerin Berta").status_code == 303
     # Joined: the form sends the person to the room, a second post changes nothing.
     assert client.get(f"/events/{event.id}/join").status_code == 303
-    join(client, event, "Berta")
+    post_join(client, event, "Berta")
     (participant,) = participants(event)
     assert participant.user_id == citizen.id and participant.token_hash is None
     assert shows(

@@ -7,11 +7,12 @@ import threading
 import time
 
 import pytest
+from events.event_support import add_participant, make_event, room_idea
 from fault_support import RedisServer
 from hung_redis import SilentListener
 from redis import Redis
 from setup_support import app_settings
-from wall_support import approve, make_event, make_participant, room_idea
+from wall_support import approve
 
 from consult import create_app
 from consult.events import live
@@ -55,7 +56,7 @@ def test_a_stream_says_changed_on_connect_and_after_each_approval_without_redis(
     """The embedded default: no Redis, the announce reaches the broker of this process."""
     app.config["LIVE_MIN_GAP"] = 0
     event = make_event()
-    idea = room_idea(event, make_participant(event), status="queued")
+    idea = room_idea(event, add_participant(event), status="queued")
     login(staff)
     response, chunks = open_stream(client, event.id)
     first = next(chunks).decode()

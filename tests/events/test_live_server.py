@@ -11,9 +11,10 @@ from http.client import HTTPConnection
 from urllib.parse import urlencode
 
 import pytest
+from events.event_support import make_event, room_idea
 from live_server import Browser, gunicorn
 from testdata import PASSWORD
-from wall_support import approve, make_event, room_idea
+from wall_support import approve
 
 from consult.events.live import MIN_GAP
 

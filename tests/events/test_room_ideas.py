@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from room_idea_support import (
+from events.event_support import (
+    add_participant,
     join,
     leave,
     make_challenge,
@@ -161,8 +162,8 @@ def test_a_participant_posting_too_fast_is_slowed_down(client, monkeypatch):
 
 def test_the_phone_section_shows_the_wall_own_waiting_and_hidden_ideas(client):
     event, ada = joined(client)
-    bob, _t = join(event, name="Bob")
-    carla, _t = join(event, name="Carla")
+    bob = add_participant(event, "Bob")
+    carla = add_participant(event, "Carla")
     on_wall = room_idea(event, bob, status="room", title="Spielplatz")
     duplicate = room_idea(event, carla, status="merged", title="Noch ein Spielplatz")
     duplicate.merged_into_id = on_wall.id
@@ -187,8 +188,8 @@ def test_the_phone_section_shows_the_wall_own_waiting_and_hidden_ideas(client):
 
 def test_credit_survives_merging_and_leaving(app):
     event = make_event()
-    ada, _t = join(event, name="Ada")
-    bob, _t = join(event, name="Bob")
+    ada = add_participant(event, "Ada")
+    bob = add_participant(event, "Bob")
     target = published_idea(event.challenge, "Bäume")
     mine = room_idea(event, ada, status="room")
     merged = room_idea(event, bob, status="merged")

@@ -1,14 +1,15 @@
 """The room's live moderation queue: who may work it, approve, hide, merge, hostile ids."""
 
 import pytest
-from room_idea_support import (
+from events.event_support import (
+    add_participant,
+    give_dots,
     join,
     make_challenge,
     make_event,
     make_round,
     published_idea,
     room_idea,
-    vote,
     with_cookie,
 )
 from sqlalchemy import select
@@ -47,9 +48,9 @@ def actions() -> list[str]:
 
 def test_the_queue_shows_waiting_ideas_oldest_first_with_their_decisions(client, moderator):
     event = make_event()
-    ada, _t = join(event, name="Ada")
-    first = room_idea(event, ada, title="Erste Idee")
-    second = room_idea(event, ada, title="Zweite Idee")
+    ada = add_participant(event, "Ada")
+    first = room_idea(event, ada, "Erste Idee", "queued")
+    second = room_idea(event, ada, "Zweite Idee", "queued")
     shown = room_idea(event, ada, status="room", title="Schon an der Wand")
     response = client.get(f"/events/{event.id}/moderation")
     page = html(response)
@@ -67,8 +68,8 @@ def test_the_queue_shows_waiting_ideas_oldest_first_with_their_decisions(client,
 
 def test_participants_and_citizens_may_not_open_or_work_the_queue(client, make_user, login):
     event = make_event()
-    ada, token = join(event)
-    idea = room_idea(event, ada)
+    ada, token = join(event, "Ada")
+    idea = room_idea(event, ada, status="queued")
     with_cookie(client, event, token)
     assert client.get(f"/events/{event.id}/moderation").status_code == 403
     client.http.post(f"/events/{event.id}/moderation/{idea.id}/approve")  # no token either
@@ -82,7 +83,7 @@ def test_participants_and_citizens_may_not_open_or_work_the_queue(client, make_u
 
 def test_approve_puts_the_idea_on_the_wall_once(app, client, moderator, told):
     event = make_event()
-    idea = room_idea(event, join(event)[0])
+    idea = room_idea(event, add_participant(event), status="queued")
     response = act(client, event, idea.id, "approve")
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/events/{event.id}/moderation#queue")
@@ -104,7 +105,7 @@ def test_approve_puts_the_idea_on_the_wall_once(app, client, moderator, told):
 def test_an_idea_of_another_event_is_not_found(client, moderator):
     event = make_event()
     other = make_event(event.challenge)
-    foreign = room_idea(other, join(other)[0])
+    foreign = room_idea(other, add_participant(other), status="queued")
     assert act(client, event, foreign.id, "approve").status_code == 404
     assert act(client, event, 2**40, "approve").status_code == 404
     db.session.refresh(foreign)
@@ -113,7 +114,7 @@ def test_an_idea_of_another_event_is_not_found(client, moderator):
 
 def test_hide_needs_a_reason_and_tells_the_author_on_the_phone(client, moderator, told):
     event = make_event()
-    idea = room_idea(event, join(event)[0])
+    idea = room_idea(event, add_participant(event), status="queued")
     response = act(client, event, idea.id, "hide", {"reason": "nonsense"})
     assert response.status_code == 400
     assert says("Please choose a reason from the list.") in html(response)
@@ -129,10 +130,10 @@ def test_hide_needs_a_reason_and_tells_the_author_on_the_phone(client, moderator
 
 def test_merge_into_an_approved_idea_credits_both_authors(client, moderator, told):
     event = make_event()
-    ada, _t = join(event, name="Ada")
-    bob, _t = join(event, name="Bob")
+    ada = add_participant(event, "Ada")
+    bob = add_participant(event, "Bob")
     target = room_idea(event, ada, status="room", title="Spielplatz")
-    duplicate = room_idea(event, bob, title="Spielplatz bitte")
+    duplicate = room_idea(event, bob, "Spielplatz bitte", "queued")
     response = act(client, event, duplicate.id, "merge", {"target": str(target.id)})
     assert response.status_code == 303
     db.session.refresh(duplicate)
@@ -144,12 +145,12 @@ def test_merge_into_an_approved_idea_credits_both_authors(client, moderator, tol
 
 def test_merge_refuses_other_challenges_itself_hidden_and_merged_targets(client, moderator):
     event = make_event()
-    ada, _t = join(event)
-    idea = room_idea(event, ada)
+    ada = add_participant(event, "Ada")
+    idea = room_idea(event, ada, status="queued")
     foreign = published_idea(make_challenge("Andere"), "Fremd")
     hidden = room_idea(event, ada, status="hidden")
     merged = room_idea(event, ada, status="merged")
-    queued = room_idea(event, ada)
+    queued = room_idea(event, ada, status="queued")
     response = act(client, event, idea.id, "merge", {"target": str(foreign.id)})
     assert response.status_code == 404
     assert says("The idea to merge into is not part of this event's challenge.") in html(response)
@@ -166,15 +167,15 @@ def test_merge_refuses_other_challenges_itself_hidden_and_merged_targets(client,
 def test_merging_moves_dots_without_double_votes_or_exceeding_a_budget(app, make_user):
     event = make_event()
     moderator = make_user(roles=("moderator",))
-    ada, _t = join(event, name="Ada")
-    bob, _t = join(event, name="Bob")
+    ada = add_participant(event, "Ada")
+    bob = add_participant(event, "Bob")
     target = published_idea(event.challenge)
     source = room_idea(event, ada, status="room")
     other = room_idea(event, ada, status="room", title="Anderes")
     first, second = make_round(event, budget=2), make_round(event, budget=2, number=2)
-    vote(first, ada, source, target)  # Ada has both: one dot goes back
-    vote(first, bob, source, other)  # Bob only the source: his dot moves
-    vote(second, ada, source)
+    give_dots(first, ada, source, target)  # Ada has both: one dot goes back
+    give_dots(first, bob, source, other)  # Bob only the source: his dot moves
+    give_dots(second, ada, source)
     earlier = room_idea(event, bob, status="merged")
     earlier.merged_into_id = source.id
     db.session.commit()
@@ -202,10 +203,10 @@ def test_merging_moves_dots_without_double_votes_or_exceeding_a_budget(app, make
 def test_hiding_an_approved_idea_gives_its_dots_back_while_the_round_runs(app, make_user):
     event = make_event()
     moderator = make_user(roles=("moderator",))
-    ada, _t = join(event)
+    ada = add_participant(event, "Ada")
     idea = room_idea(event, ada, status="room")
     round_ = make_round(event)
-    vote(round_, ada, idea)
+    give_dots(round_, ada, idea)
     room_ideas.hide_room_idea(moderator, event, idea, "duplicate")
     assert db.session.scalar(select(RoundVote.id)) is None
     assert db.session.get(RoundBallot, (round_.id, ada.id)).used == 0

@@ -5,7 +5,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from room_idea_support import join, make_event, make_round, published_idea, room_idea, vote
+from events.event_support import (
+    add_participant,
+    give_dots,
+    make_event,
+    make_round,
+    published_idea,
+    room_idea,
+)
 from sqlalchemy import func, select
 
 from consult.accounts.models import User
@@ -43,7 +50,7 @@ def test_moderators_acting_on_one_idea_at_once_make_one_decision(app, make_user,
     event = make_event()
     moderators = [make_user(roles=("moderator",)).id for _ in range(3)]
     target = published_idea(event.challenge)
-    ideas = [room_idea(event, join(event)[0]).id for _ in range(4)]
+    ideas = [room_idea(event, add_participant(event), status="queued").id for _ in range(4)]
     ids = (event.id, target.id)
 
     def decide(kind: str, moderator_id: int, idea_id: int):
@@ -83,9 +90,9 @@ def test_two_merges_into_one_idea_at_once_leave_no_double_vote(app, make_user, m
     first = room_idea(event, None, status="room", title="Doppelt 1")
     second = room_idea(event, None, status="room", title="Doppelt 2")
     round_ = make_round(event, budget=2)
-    people = [join(event, name=f"P{i}")[0] for i in range(8)]
+    people = [add_participant(event, f"P{i}") for i in range(8)]
     for person in people:
-        vote(round_, person, first, second)
+        give_dots(round_, person, first, second)
     event_id, target_id = event.id, target.id
 
     def merge(moderator_id: int, idea_id: int):
@@ -123,9 +130,9 @@ def test_votes_racing_a_merge_never_land_on_the_merged_idea(app, make_user, monk
     target = room_idea(event, None, status="room", title="Ziel")
     duplicate = room_idea(event, None, status="room", title="Doppelt")
     round_ = make_round(event, budget=2)
-    people = [join(event, name=f"V{i}")[0] for i in range(16)]
+    people = [add_participant(event, f"V{i}") for i in range(16)]
     for person in people[::2]:
-        vote(round_, person, target)
+        give_dots(round_, person, target)
     ids = (event.id, round_.id, target.id, duplicate.id)
 
     def cast(participant_id: int, withdraw: bool):

@@ -3,20 +3,19 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import render_template
-from flask_babel import force_locale, ngettext
-from round_support import (
-    assert_ballots_match_rows,
-    ensure_page_endpoints,
+from events.event_support import (
+    add_participant,
+    join,
     make_challenge,
     make_event,
-    make_participant,
-    make_published_idea,
     make_room_ideas,
     make_round,
-    phone,
-    state,
+    published_idea,
+    with_cookie,
 )
+from flask import render_template
+from flask_babel import force_locale, ngettext
+from round_support import assert_ballots_match_rows, state
 from sqlalchemy import func, select
 from testdata import plain, says
 
@@ -34,11 +33,6 @@ def announced(monkeypatch):
     calls = []
     monkeypatch.setattr(live, "announce", lambda event_id, topic: calls.append((event_id, topic)))
     return calls
-
-
-@pytest.fixture
-def pages(app):
-    ensure_page_endpoints(app)
 
 
 def _refused(call, status: int, text: str):
@@ -87,7 +81,7 @@ def test_no_round_on_an_event_that_is_not_open(app, make_user):
 def test_budget_idempotent_repeat_and_withdraw(app, announced):
     event = make_event()
     a, b, c = make_room_ideas(event)
-    person, _token = make_participant(event)
+    person = add_participant(event)
     r = make_round(event, budget=2)
     assert rounds.cast_round_vote(person, event, r, a.id).used == 1
     # Again (a double tap): nothing changes, no dot taken.
@@ -124,9 +118,9 @@ def test_scope_event_and_challenge(app):
     (room,) = make_room_ideas(event, ("Bänke",))
     (queued,) = make_room_ideas(event, ("Wartet",), status="queued")
     (elsewhere,) = make_room_ideas(other_event, ("Anderswo",))
-    published = make_published_idea(challenge)
-    foreign = make_published_idea(make_challenge("Andere"), "Fremd")
-    person, _token = make_participant(event)
+    published = published_idea(challenge)
+    foreign = published_idea(make_challenge("Andere"), "Fremd")
+    person = add_participant(event)
     r = make_round(event, budget=5)
     for idea in (queued, elsewhere, published, foreign):
         with pytest.raises(UserError) as caught:
@@ -148,7 +142,7 @@ def test_tally_counts_rows_most_dots_first_ties_by_title(app):
     event = make_event()
     a, b, c = make_room_ideas(event, ("Zebrastreifen", "Ampel", "Brunnen"))
     r = make_round(event, budget=3)
-    people = [make_participant(event, f"P{i}")[0] for i in range(3)]
+    people = [add_participant(event, f"P{i}") for i in range(3)]
     for person in people:
         rounds.cast_round_vote(person, event, r, a.id)
     for person in people[:2]:
@@ -167,7 +161,7 @@ def test_tally_counts_rows_most_dots_first_ties_by_title(app):
 def test_round_closes_by_the_clock(app):
     event = make_event()
     a, b, _c = make_room_ideas(event)
-    person, _token = make_participant(event)
+    person = add_participant(event)
     r = make_round(event, minutes=2)
     with travel(timedelta(minutes=2) - timedelta(seconds=1)):
         rounds.cast_round_vote(person, event, r, a.id)
@@ -200,14 +194,14 @@ def _at(moment: datetime):
     return travel(moment - now())
 
 
-def test_round_across_the_end_of_summer_time(app, client, pages):
+def test_round_across_the_end_of_summer_time(app, client):
     event = make_event()
     a, b, _c = make_room_ideas(event)
-    person, token = make_participant(event)
+    person, token = join(event)
     with _at(DST_START):
         r = rounds.start_round(None, event, 30, 3, "event")
     assert abs(r.ends_at - DST_END) < timedelta(seconds=1)
-    phone(client, event, token)
+    with_cookie(client, event, token)
     url = f"/events/{event.id}/rounds/{r.id}/votes"
     client.csrf_token()
     end = r.ends_at
@@ -229,7 +223,7 @@ def test_round_across_the_end_of_summer_time(app, client, pages):
 # --- the staff's pages ------------------------------------------------------------------------
 
 
-def test_staff_start_and_stop_over_http(app, client, make_user, login, pages, announced):
+def test_staff_start_and_stop_over_http(app, client, make_user, login, announced):
     event = make_event()
     login(make_user(roles=("staff",)))
     response = client.post_form(
@@ -254,7 +248,7 @@ def test_staff_start_and_stop_over_http(app, client, make_user, login, pages, an
     assert announced == [(event.id, "round"), (event.id, "round")]
 
 
-def test_staff_start_refuses_bad_numbers(app, client, make_user, login, pages):
+def test_staff_start_refuses_bad_numbers(app, client, make_user, login):
     event = make_event()
     login(make_user(roles=("staff",)))
     minutes = says("Please enter a whole number from %(min)d to %(max)d.", min=1, max=120)
@@ -277,7 +271,7 @@ def test_staff_start_refuses_bad_numbers(app, client, make_user, login, pages):
     assert db.session.scalar(select(func.count()).select_from(EventRound)) == 0
 
 
-def test_staff_start_on_a_closed_event_is_refused(app, client, make_user, login, pages):
+def test_staff_start_on_a_closed_event_is_refused(app, client, make_user, login):
     event = make_event(status="closed")
     login(make_user(roles=("staff",)))
     response = client.post_form(
@@ -289,7 +283,7 @@ def test_staff_start_on_a_closed_event_is_refused(app, client, make_user, login,
     )
 
 
-def test_participants_cannot_start_or_stop_rounds(app, client, make_user, login, pages):
+def test_participants_cannot_start_or_stop_rounds(app, client, make_user, login):
     event = make_event()
     r = make_round(event)
     # A logged-in citizen in the room: 403.
@@ -300,8 +294,8 @@ def test_participants_cannot_start_or_stop_rounds(app, client, make_user, login,
     assert client.post_form(f"/staff/events/{event.id}/rounds/{r.id}/stop").status_code == 403
     # A phone without an account: the staff pages want a login first.
     anonymous = type(client)(app.test_client())
-    _person, token = make_participant(event)
-    phone(anonymous, event, token)
+    _person, token = join(event)
+    with_cookie(anonymous, event, token)
     response = anonymous.post_form(start, form)
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
     db.session.expire_all()
@@ -312,12 +306,12 @@ def test_participants_cannot_start_or_stop_rounds(app, client, make_user, login,
 # --- voting from a phone ----------------------------------------------------------------------
 
 
-def test_vote_without_javascript_and_with_json(app, client, pages, announced):
+def test_vote_without_javascript_and_with_json(app, client, announced):
     event = make_event()
     a, b, _c = make_room_ideas(event)
-    person, token = make_participant(event, language="en")
+    person, token = join(event, language="en")
     r = make_round(event, budget=2)
-    phone(client, event, token)
+    with_cookie(client, event, token)
     url = f"/events/{event.id}/rounds/{r.id}/votes"
     response = client.post_form(url, {"idea": str(a.id), "action": "cast"})
     assert response.status_code == 302
@@ -347,14 +341,14 @@ def test_vote_without_javascript_and_with_json(app, client, pages, announced):
     assert announced == [(event.id, "tally")] * 3
 
 
-def test_two_tabs_and_two_phones_with_one_token_share_the_budget(app, client, pages):
+def test_two_tabs_and_two_phones_with_one_token_share_the_budget(app, client):
     event = make_event()
     ideas = make_room_ideas(event, ("A", "B", "C", "D"))
-    person, token = make_participant(event)
+    person, token = join(event)
     r = make_round(event, budget=3)
     url = f"/events/{event.id}/rounds/{r.id}/votes"
     second = type(client)(app.test_client())
-    phones = [phone(client, event, token), phone(second, event, token)]
+    phones = [with_cookie(client, event, token), with_cookie(second, event, token)]
     answers = []
     for idea in ideas:
         for device in phones:  # each idea from both phones (and twice from one session)
@@ -369,17 +363,17 @@ def test_two_tabs_and_two_phones_with_one_token_share_the_budget(app, client, pa
     assert_ballots_match_rows()
 
 
-def test_forged_or_foreign_cookie_is_refused(app, client, pages):
+def test_forged_or_foreign_cookie_is_refused(app, client):
     event = make_event()
     other = make_event()
     (idea,) = make_room_ideas(event, ("A",))
     r = make_round(event)
-    _stranger, foreign_token = make_participant(other)
+    _stranger, foreign_token = join(other)
     url = f"/events/{event.id}/rounds/{r.id}/votes"
     before = state()
     for token in (None, "forged-token", foreign_token, "x" * 200):
         fresh = type(client)(app.test_client())
-        phone(fresh, event, token)
+        with_cookie(fresh, event, token)
         response = fresh.post_form(url, {"idea": str(idea.id)})
         assert response.status_code == 403, token
         assert says("Please join this event first: enter its code on the join page.") in (
@@ -387,18 +381,18 @@ def test_forged_or_foreign_cookie_is_refused(app, client, pages):
         )
     # The other event's cookie, under its own name and path, does not reach this event.
     fresh = type(client)(app.test_client())
-    phone(fresh, other, foreign_token)
+    with_cookie(fresh, other, foreign_token)
     assert fresh.post_form(url, {"idea": str(idea.id)}).status_code == 403
     assert state() == before
 
 
-def test_bad_idea_values_are_refused_in_the_participants_language(app, client, pages):
+def test_bad_idea_values_are_refused_in_the_participants_language(app, client):
     event = make_event()
     (real,) = make_room_ideas(event, ("A",))
     assert real.id == 1  # so that "1" below would be a real idea
-    _person, token = make_participant(event, language="en")
+    _person, token = join(event, language="en")
     r = make_round(event)
-    phone(client, event, token)
+    with_cookie(client, event, token)
     before = state()
     for idea in (None, "", "١", "１", "1 ", "-1", "0", "99999999999", "9" * 10_000, ["1", "1"]):
         form = {"action": "cast"} if idea is None else {"action": "cast", "idea": idea}
@@ -408,16 +402,16 @@ def test_bad_idea_values_are_refused_in_the_participants_language(app, client, p
     assert state() == before
 
 
-def test_unknown_action_idea_outside_scope_and_foreign_round(app, client, pages):
+def test_unknown_action_idea_outside_scope_and_foreign_round(app, client):
     challenge = make_challenge()
     event = make_event(challenge)
     (room,) = make_room_ideas(event, ("A",))
-    published = make_published_idea(challenge)
-    foreign = make_published_idea(make_challenge("Andere"), "Fremd")
-    _person, token = make_participant(event)
+    published = published_idea(challenge)
+    foreign = published_idea(make_challenge("Andere"), "Fremd")
+    _person, token = join(event)
     r = make_round(event)
     other_round = make_round(make_event())
-    phone(client, event, token)
+    with_cookie(client, event, token)
     url = f"/events/{event.id}/rounds/{r.id}/votes"
     before = state()
     assert client.post_form(url, {"idea": str(room.id), "action": "delete"}).status_code == 400
@@ -434,12 +428,12 @@ def test_unknown_action_idea_outside_scope_and_foreign_round(app, client, pages)
     assert state() == before
 
 
-def test_vote_one_second_after_the_end_and_after_a_stop(app, client, pages):
+def test_vote_one_second_after_the_end_and_after_a_stop(app, client):
     event = make_event()
     a, b, _c = make_room_ideas(event)
-    _person, token = make_participant(event)
+    _person, token = join(event)
     r = make_round(event, minutes=1)
-    phone(client, event, token)
+    with_cookie(client, event, token)
     url = f"/events/{event.id}/rounds/{r.id}/votes"
     client.csrf_token()
     before = state()
@@ -459,10 +453,10 @@ def test_vote_one_second_after_the_end_and_after_a_stop(app, client, pages):
 # --- what the pages show ----------------------------------------------------------------------
 
 
-def test_phone_and_staff_sections_render(app, pages):
+def test_phone_and_staff_sections_render(app):
     event = make_event()
     a, b, _c = make_room_ideas(event)
-    person, _token = make_participant(event)
+    person = add_participant(event)
     with _at(datetime(2026, 12, 3, 18, 30, tzinfo=UTC)):
         closed = make_round(event, minutes=1, at=now() - timedelta(minutes=20))
         db.session.add_all(
@@ -507,18 +501,16 @@ def test_phone_and_staff_sections_render(app, pages):
     assert says("Results of round %(number)d", number=2) in idle_staff
 
 
-def test_abuse_limits_per_participant_and_a_hall_behind_one_address(
-    app, client, pages, monkeypatch
-):
+def test_abuse_limits_per_participant_and_a_hall_behind_one_address(app, client, monkeypatch):
     # A full hall on one Wi-Fi address: 500 phones spending 3 dots and changing their mind
     # on each (a withdraw and a cast) fit in one minute's window of the address limit.
     assert rounds.ADDRESS_LIMIT >= 500 * 3 * 3 and rounds.ADDRESS_WINDOW == 60
     monkeypatch.setattr(rounds, "PARTICIPANT_LIMIT", 2)
     event = make_event()
     a, b, c = make_room_ideas(event)
-    _person, token = make_participant(event, language="en")
+    _person, token = join(event, language="en")
     r = make_round(event)
-    phone(client, event, token)
+    with_cookie(client, event, token)
     url = f"/events/{event.id}/rounds/{r.id}/votes"
     for idea in (a, b):
         assert client.post_form(url, {"idea": str(idea.id)}).status_code == 302
@@ -533,7 +525,7 @@ def test_abuse_limits_per_participant_and_a_hall_behind_one_address(
 def test_closing_the_event_ends_its_round(app):
     event = make_event()
     (idea,) = make_room_ideas(event, ("A",))
-    person, _token = make_participant(event)
+    person = add_participant(event)
     r = make_round(event)
     event.status = "closed"
     db.session.commit()

@@ -14,16 +14,10 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from events.event_support import add_participant, join, make_event, make_room_ideas, make_round
 from flask import session
 from flask_wtf.csrf import generate_csrf
-from round_support import (
-    assert_ballots_match_rows,
-    ensure_page_endpoints,
-    make_event,
-    make_participant,
-    make_room_ideas,
-    make_round,
-)
+from round_support import assert_ballots_match_rows
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
@@ -98,10 +92,9 @@ def assert_exact(round_id: int, budget: int) -> None:
 def test_two_phones_with_one_token_never_exceed_the_budget(app):
     """30 participants, each on two phones with the same token, tap all 5 ideas on both
     at once (300 requests): everyone ends with exactly 3 dots, none more."""
-    ensure_page_endpoints(app)
     event = make_event()
     ideas = [i.id for i in make_room_ideas(event, [f"Idee {n}" for n in range(5)])]
-    tokens = [make_participant(event, f"P{n}")[1] for n in range(30)]
+    tokens = [join(event, f"P{n}")[1] for n in range(30)]
     r = make_round(event, budget=3)
     path = f"/events/{event.id}/rounds/{r.id}/votes"
     session_cookie, csrf = anonymous_session(app)
@@ -140,7 +133,7 @@ def test_a_storm_of_dots_and_withdrawals_keeps_every_ballot_exact(app):
     event = make_event()
     event_id = event.id
     idea_ids = [i.id for i in make_room_ideas(event, ["A", "B", "C", "D"])]
-    people = [make_participant(event, f"P{n}")[0].id for n in range(40)]
+    people = [add_participant(event, f"P{n}").id for n in range(40)]
     round_id = make_round(event, budget=3).id
     outcomes = []
 
@@ -179,7 +172,7 @@ def test_votes_racing_the_end_of_the_round(app):
     event = make_event()
     event_id = event.id
     idea_ids = [i.id for i in make_room_ideas(event, ["A", "B"])]
-    people = [make_participant(event, f"P{n}")[0].id for n in range(20)]
+    people = [add_participant(event, f"P{n}").id for n in range(20)]
     voting_round = make_round(event, budget=1)
     round_id = voting_round.id
     # Ends 300 ms from now: the threads are voting as the clock passes the end.
@@ -230,7 +223,7 @@ def test_votes_racing_a_stop(app):
     event = make_event()
     event_id = event.id
     (idea,) = make_room_ideas(event, ["A"])
-    people = [make_participant(event, f"P{n}")[0].id for n in range(60)]
+    people = [add_participant(event, f"P{n}").id for n in range(60)]
     round_id = make_round(event, budget=1).id
     outcomes = []
 

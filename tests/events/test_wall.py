@@ -4,10 +4,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from events.event_support import add_participant, give_dots, make_event, make_round, room_idea
 from flask import render_template
 from sqlalchemy import select
 from testdata import plain, says
-from wall_support import cast, make_event, make_participant, make_round, room_idea
 
 from consult.audit.models import AuditEntry
 from consult.clock import travel
@@ -23,7 +23,7 @@ def staff(make_user):
 
 @pytest.fixture
 def event(app):
-    return make_event()
+    return make_event(code="ACDEFG")
 
 
 def urls(event_id):
@@ -35,7 +35,7 @@ def urls(event_id):
 
 
 def test_the_state_shows_this_events_approved_ideas_newest_first_with_their_credit(event):
-    anna, ben, gone = (make_participant(event, n) for n in ("Anna", "Ben", "Cleo"))
+    anna, ben, gone = (add_participant(event, n) for n in ("Anna", "Ben", "Cleo"))
     gone.display_name, gone.left_at = "", gone.joined_at  # left: anonymised
     older = room_idea(event, anna, "Ältere Idee")
     with travel(timedelta(seconds=5)):
@@ -44,7 +44,7 @@ def test_the_state_shows_this_events_approved_ideas_newest_first_with_their_cred
     room_idea(event, anna, "Noch in der Warteschlange", status="queued")
     room_idea(event, anna, "Versteckt", status="hidden")
     other = make_event(event.challenge, code="HJKMNP")
-    room_idea(other, make_participant(other, "Fremd"), "Andere Veranstaltung")
+    room_idea(other, add_participant(other, "Fremd"), "Andere Veranstaltung")
     with travel(timedelta(seconds=8)):
         anonymous = room_idea(event, None, "Ohne Namen")  # approved last
     with travel(timedelta(seconds=10)):
@@ -72,22 +72,22 @@ def test_the_state_shows_this_events_approved_ideas_newest_first_with_their_cred
 
 
 def test_a_merged_idea_credits_both_authors(event):
-    anna, ben = make_participant(event, "Anna"), make_participant(event, "Ben")
+    anna, ben = add_participant(event, "Anna"), add_participant(event, "Ben")
     target = room_idea(event, anna, "Bänke")
     room_idea(event, ben, "Sitzbänke", status="merged", merged_into_id=target.id)
     assert wall_state(event)["ideas"][0]["names"] == ["Anna", "Ben"]
 
 
 def test_the_running_tally_shows_only_when_staff_allow_it_the_result_always(event):
-    anna, ben = make_participant(event, "Anna"), make_participant(event, "Ben")
+    anna, ben = add_participant(event, "Anna"), add_participant(event, "Ben")
     bench, tree = room_idea(event, anna, "Bänke"), room_idea(event, ben, "Bäume")
     hidden = room_idea(event, ben, "Versteckt", status="hidden")
     event_round = make_round(event, minutes=2, budget=3)
     for participant, idea in ((anna, tree), (ben, tree), (anna, bench), (ben, hidden)):
-        cast(event_round, participant, idea)
+        give_dots(event_round, participant, idea)
     other = make_event(event.challenge, code="HJKMNP")
     other_round = make_round(other)
-    cast(other_round, make_participant(other, "Fremd"), room_idea(other, None, "Fremde Idee"))
+    give_dots(other_round, add_participant(other, "Fremd"), room_idea(other, None, "Fremde Idee"))
 
     running = wall_state(event)["round"]
     assert running["open"] and running["budget"] == 3 and running["number"] == 1
@@ -108,7 +108,7 @@ def test_the_running_tally_shows_only_when_staff_allow_it_the_result_always(even
 
 @pytest.mark.parametrize("role", ["staff", "moderator"])
 def test_staff_and_moderators_open_the_wall_in_their_language(client, make_user, login, role):
-    event = make_event()
+    event = make_event(code="ACDEFG")
     person = make_user(roles=("citizen", role), locale="en")
     login(person)
     wall, state, _stream = urls(event.id)
@@ -136,7 +136,7 @@ def test_participants_get_403_visitors_are_sent_to_log_in_unknown_events_are_404
             assert "/account/login" in response.headers["Location"]
     assert client.get(urls(event.id)[0]).status_code == 302  # the page itself: log in
     citizen = make_user(roles=("citizen",))
-    make_participant(event, "Anna").user_id = citizen.id
+    add_participant(event, "Anna").user_id = citizen.id
     db.session.commit()
     login(citizen)  # a participant of this very event
     for path in urls(event.id):
