@@ -126,5 +126,7 @@ def round_vote(event_id: int, round_id: int):
                 used=state.used,
                 remaining=state.remaining,
             )
-        flash(f"{message} {dots}", "success")
-    return redirect(url_for("events.room", event_id=event_id) + "#round")
+        # Said at the tapped button, as the challenge's votes do ("vote:" categories are
+        # not shown at the top of the page): on a phone the button is far below the top.
+        flash(f"{message} {dots}", f"vote:done:{idea_id}")
+    return redirect(url_for("events.room", event_id=event_id) + f"#round-idea-{idea_id}")

@@ -236,7 +236,7 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
     desk.get_by_role("button", name=tr(locale, "Show the running tally")).click()
     expect(desk.get_by_role("button", name=tr(locale, "Hide the running tally"))).to_be_visible()
     check(desk)
-    expect(wall.locator("#wall-tally-note")).to_have_text(tr(locale, "No votes yet."))
+    expect(wall.locator("#wall-tally-note")).to_have_text(tr(locale, "No dots yet."))
 
     for page in (anna, ben, carl):
         page.reload()
@@ -251,8 +251,8 @@ def test_a_helpathon_evening(app, phone, check, live_server, world, locale):
         tr(locale, "%(left)d of %(budget)d dots left", left=1, budget=3)
     )
     with force_locale(locale):
-        three = ngettext("%(num)s vote", "%(num)s votes", 3)
-        two = ngettext("%(num)s vote", "%(num)s votes", 2)
+        three = ngettext("%(num)s dot", "%(num)s dots", 3)
+        two = ngettext("%(num)s dot", "%(num)s dots", 2)
     rows = wall.locator("#wall-tally .wall-tally-row")
     expect(rows.nth(0).locator(".wall-tally-count")).to_have_text(three)  # pushed, live
     expect(rows.nth(1).locator(".wall-tally-count")).to_have_text(two)

@@ -15,6 +15,7 @@ from events.event_support import (
 )
 from flask import render_template
 from flask_babel import force_locale, ngettext
+from markupsafe import escape
 from round_support import assert_ballots_match_rows, state
 from sqlalchemy import func, select
 from testdata import plain, says
@@ -315,14 +316,18 @@ def test_vote_without_javascript_and_with_json(app, client, announced):
     url = f"/events/{event.id}/rounds/{r.id}/votes"
     response = client.post_form(url, {"idea": str(a.id), "action": "cast"})
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/events/{event.id}/#round")
-    with client.http.session_transaction() as session:
-        flashes = [m for _c, m in session["_flashes"]]
-    assert flashes == [
+    # Back to the tapped button, where the answer is said (not at the top of the page).
+    assert response.headers["Location"].endswith(f"/events/{event.id}/#round-idea-{a.id}")
+    answer = (
         plain("Your dot has been counted.", "en")
         + " "
         + plain("%(left)d of %(budget)d dots left", "en", left=1, budget=2)
-    ]
+    )
+    page = client.get(f"/events/{event.id}/").get_data(as_text=True)
+    button = page.index(f'id="round-idea-{a.id}"')
+    note = page.index('class="vote-note" role="status">' + str(escape(answer)))
+    assert button < note < page.index(f'id="round-idea-{b.id}"')
+    assert page.count(str(escape(answer))) == 1  # not also at the top of the page
     response = client.post_form(
         url, {"idea": str(b.id), "action": "cast"}, headers={"Accept": "application/json"}
     )
