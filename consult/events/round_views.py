@@ -75,9 +75,20 @@ def stop_round(event_id: int, round_id: int):
 # --- phones ---------------------------------------------------------------------------------
 
 
-def _idea_id() -> int | None:
+def _choice() -> tuple[str, int | None]:
+    """(action, idea id) of a dot. The phone page's round is one form whose buttons send
+    ``vote=cast:<id>`` or ``vote=withdraw:<id>`` (one form token for the whole list, not
+    one per idea: a hall's round may list hundreds of ideas); scripts and older pages send
+    ``action`` and ``idea``."""
+    buttons = request.form.getlist("vote")
+    if buttons:
+        action, _sep, idea = (buttons[0] if len(buttons) == 1 else "").partition(":")
+        return action, _idea_id([idea])
+    return request.form.get("action", "cast"), _idea_id(request.form.getlist("idea"))
+
+
+def _idea_id(values: list[str]) -> int | None:
     """Exactly one idea id, a plain positive number that fits a database integer."""
-    values = request.form.getlist("idea")
     value = values[0] if len(values) == 1 else ""
     # isdigit() accepts other scripts' digits ("١"), which int() would read: ASCII only.
     # At most 10 digits: int() of thousands of digits is slow, and refused past 4,300.
@@ -103,8 +114,7 @@ def round_vote(event_id: int, round_id: int):
         return _refuse(403, _("Please join this event first: enter its code on the join page."))
     # Answers in the language the participant chose when joining.
     with force_locale(participant.language):
-        action = request.form.get("action", "cast")
-        idea_id = _idea_id()
+        action, idea_id = _choice()
         if action not in ("cast", "withdraw") or idea_id is None:
             return _refuse(400, _("Please choose exactly one idea."))
         rounds.check_abuse_limits(participant, client_address())

@@ -404,7 +404,14 @@ def test_bad_idea_values_are_refused_in_the_participants_language(app, client):
         response = client.post_form(f"/events/{event.id}/rounds/{r.id}/votes", form)
         assert response.status_code == 400, idea
         assert says("Please choose exactly one idea.", "en") in response.get_data(as_text=True)
+    # The same through the page's buttons (vote=<action>:<id>).
+    for vote in ("", "cast", "cast:", "cast:abc", "cast:١", "cast:" + "9" * 10_000, "give:1",
+                 ["cast:1", "cast:1"]):  # fmt: skip
+        response = client.post_form(f"/events/{event.id}/rounds/{r.id}/votes", {"vote": vote})
+        assert response.status_code == 400, vote
     assert state() == before
+    response = client.post_form(f"/events/{event.id}/rounds/{r.id}/votes", {"vote": "cast:1"})
+    assert response.status_code == 302 and state() != before
 
 
 def test_unknown_action_idea_outside_scope_and_foreign_round(app, client):
@@ -489,7 +496,10 @@ def test_phone_and_staff_sections_render(app):
     assert phone_html.count('aria-pressed="true"') == 1
     assert phone_html.count('aria-pressed="false"') == 2
     assert says("Results of round %(number)d", number=1) in phone_html
-    assert 'name="action" value="withdraw"' in phone_html
+    # One form (one token) for the whole list; each button says what it does to which idea.
+    assert phone_html.count("<form") == 1 and phone_html.count('name="csrf_token"') == 1
+    assert f'name="vote" value="withdraw:{a.id}"' in phone_html
+    assert f'name="vote" value="cast:{b.id}"' in phone_html
     assert "<form" not in nobody_html  # no buttons for someone who has not joined
     assert says("Stop the round now") in staff_html
     assert f"/staff/events/{event.id}/rounds/{r.id}/stop" in staff_html
