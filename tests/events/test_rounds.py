@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from testdata import plain, says
 
 from consult.audit.models import AuditEntry
-from consult.clock import now, travel
+from consult.clock import frozen, now, travel
 from consult.errors import UserError
 from consult.events import live, rounds
 from consult.events.models import EventRound, RoundBallot, RoundVote
@@ -164,7 +164,7 @@ def test_round_closes_by_the_clock(app):
     a, b, _c = make_room_ideas(event)
     person = add_participant(event)
     r = make_round(event, minutes=2)
-    with travel(timedelta(minutes=2) - timedelta(seconds=1)):
+    with frozen(r.ends_at - timedelta(seconds=1)):
         rounds.cast_round_vote(person, event, r, a.id)
     with travel(timedelta(minutes=2, seconds=1)):
         assert rounds.current_round(event) is None

@@ -14,7 +14,7 @@ from results_support import (
     stored_announcement,
 )
 
-from consult.clock import now, travel
+from consult.clock import frozen, now, travel
 from consult.errors import UserError
 from consult.results import services
 from consult.results.visibility import public_announcement
@@ -27,7 +27,7 @@ def test_publish_makes_results_public_at_the_embargo_without_any_job(app, make_u
     assert services.announcement_state(announcement) == "scheduled"
     assert public_announcement(world.challenge) is None
     # From the stored embargo: publishing may take a while (charts are drawn inline here).
-    with travel(stored_announcement(world.challenge).embargo_at - now() - timedelta(seconds=1)):
+    with frozen(stored_announcement(world.challenge).embargo_at - timedelta(seconds=1)):
         assert public_announcement(world.challenge) is None
     with travel(timedelta(hours=1, seconds=1)):
         assert public_announcement(world.challenge) is not None

@@ -7,7 +7,7 @@ from xml.etree import ElementTree as ET
 from results_support import announce, frozen_world, press_of, publish_past_embargo
 from sqlalchemy import select
 
-from consult.clock import now, travel
+from consult.clock import frozen, now, travel
 from consult.extensions import db
 from consult.projects.models import LabProject, ProjectUpdate
 from consult.results import services
@@ -107,7 +107,7 @@ def test_an_announcement_enters_the_feed_at_its_embargo_and_not_a_second_earlier
     announcement = announce(world, embargo=timedelta(hours=1))
     embargo = announcement.embargo_at
     # Relative to the stored embargo: publishing (and its inline chart job) takes time.
-    with travel(embargo - now() - timedelta(seconds=1)):
+    with frozen(embargo - timedelta(seconds=1)):
         _response, feed = get_feed(client)
         assert entries(feed) == []
         assert b"winners" not in _response.data and b"Gewinner" not in _response.data

@@ -11,7 +11,7 @@ from results_support import announce, frozen_world, results_url, stored_announce
 from testdata import html, says
 
 from consult.challenges.timeline import build_timeline, deadline_phrase, phase_label
-from consult.clock import now, travel
+from consult.clock import frozen
 
 EVALUATION = "Jury evaluation"
 PUBLISHED = "Results published"
@@ -25,9 +25,10 @@ def world(app, make_user):
 
 
 def at_embargo(world, seconds: int):
-    """The clock ``seconds`` after (negative: before) the stored embargo."""
+    """The clock stopped ``seconds`` after (negative: before) the stored embargo: it must
+    not run past the embargo while a slow machine serves the pages of "a second before"."""
     embargo = stored_announcement(world.challenge).embargo_at
-    return travel(embargo - now() + timedelta(seconds=seconds))
+    return frozen(embargo + timedelta(seconds=seconds))
 
 
 def card_of(page: str, challenge) -> str:

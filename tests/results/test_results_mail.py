@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from testdata import PASSWORD
 
 from consult.accounts import services as accounts
-from consult.clock import now, travel
+from consult.clock import frozen, travel
 from consult.extensions import db
 from consult.results import services
 from consult.results.models import ResultsSubscription
@@ -83,7 +83,7 @@ def test_before_the_embargo_the_job_mails_nobody(app, make_user, mailbox):
     announce(world, embargo=timedelta(hours=1))
     assert services.mail_due_results() == 0
     # From the stored embargo: publishing may take a while (charts are drawn inline here).
-    with travel(stored_announcement(world.challenge).embargo_at - now() - timedelta(seconds=1)):
+    with frozen(stored_announcement(world.challenge).embargo_at - timedelta(seconds=1)):
         assert services.mail_due_results() == 0
     assert mailbox.messages() == []
     assert stored_announcement(world.challenge).results_mailed_at is None

@@ -20,7 +20,7 @@ from results_support import (
 )
 from sqlalchemy import event
 
-from consult.clock import now, travel
+from consult.clock import frozen, travel
 from consult.extensions import db
 from consult.ideas.models import Comment
 from consult.jury.freezing import get_snapshot, snapshot_download
@@ -43,7 +43,7 @@ def test_the_page_appears_at_the_embargo_with_no_job_run(app, client, make_user)
     world = frozen_world(make_user)
     announce(world, embargo=timedelta(hours=1))
     # From the stored embargo: publishing may take a while (charts are drawn inline here).
-    with travel(stored_announcement(world.challenge).embargo_at - now() - timedelta(seconds=1)):
+    with frozen(stored_announcement(world.challenge).embargo_at - timedelta(seconds=1)):
         assert_hidden(client, world.challenge)
     with travel(timedelta(hours=1, seconds=1)):
         assert client.get(results_url(world.challenge)).status_code == 200
