@@ -25,6 +25,16 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def sql_dialect():
+    """The dialect module whose ``insert`` has ``on_conflict_do_update`` for this database
+    (PostgreSQL or SQLite): the upserts that keep counters exact under concurrency."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql if db.engine.dialect.name == "postgresql" else sqlite
+
+
 migrate = Migrate(render_as_batch=True, compare_type=True)
 
 

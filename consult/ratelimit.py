@@ -12,13 +12,12 @@ from datetime import datetime, timedelta
 
 from flask import request
 from sqlalchemy import String, case, delete, literal
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import TooManyRequests
 
 from .clock import now
 from .dbtypes import UTCDateTime
-from .extensions import db
+from .extensions import db, sql_dialect
 from .redis_breaker import redis_failed, redis_worked, usable_redis
 
 KEY_LENGTH = 200
@@ -87,9 +86,9 @@ def hit(key: str, window: int) -> None:
     t = now()
     started = literal(t, UTCDateTime)
     expired = RateLimitCounter.window_start <= literal(t - timedelta(seconds=window), UTCDateTime)
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     db.session.execute(
-        dialect.insert(RateLimitCounter)
+        sql_dialect()
+        .insert(RateLimitCounter)
         .values(key=_db_key(key), window_start=started, count=1)
         .on_conflict_do_update(
             index_elements=[RateLimitCounter.key],

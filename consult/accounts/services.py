@@ -42,33 +42,47 @@ def normalize_email(raw: str) -> str:
     return result.normalized.lower()
 
 
-def clean_pseudonym(raw: str) -> tuple[str, str]:
-    """The pseudonym as shown and its folded key; UserError when it is not acceptable."""
-    name = " ".join(unicodedata.normalize("NFC", raw).split())
+def clean_public_name(
+    raw, field: str, minimum: int, maximum: int, messages: tuple[str, str], *, marks=False
+) -> str:
+    """A name shown to other people, as shown (NFC, spaces folded), or a UserError on
+    ``field``: a citizen's pseudonym and a participant's name at a live event.
+
+    ``messages``: what to say of a character that is not allowed, and of a name without a
+    letter or digit. ``marks`` also allows combining marks (category M).
+    """
+    name = " ".join(unicodedata.normalize("NFC", raw if isinstance(raw, str) else "").split())
     # Also measured after NFKC: one ligature such as U+FDFA expands to 18 characters in
     # the key, which would overflow pseudonym_key (a server error on PostgreSQL).
     longest = max(len(name), len(unicodedata.normalize("NFKC", name)))
-    if len(name) < PSEUDONYM_MIN or longest > PSEUDONYM_MAX:
+    if len(name) < minimum or longest > maximum:
         raise UserError(
-            _(
-                "Please use between %(min)d and %(max)d characters.",
-                min=PSEUDONYM_MIN,
-                max=PSEUDONYM_MAX,
-            ),
-            field="pseudonym",
+            _("Please use between %(min)d and %(max)d characters.", min=minimum, max=maximum),
+            field=field,
         )
+    allowed = "LNM" if marks else "LN"
     for char in name:
         # Category C covers control, format (bidi overrides, zero-width) and unassigned.
-        if unicodedata.category(char)[0] in "LN" or char in _PSEUDONYM_PUNCTUATION:
+        if unicodedata.category(char)[0] in allowed or char in _PSEUDONYM_PUNCTUATION:
             continue
-        raise UserError(
-            _("Please use only letters, digits, spaces and . - _ ' in your public name."),
-            field="pseudonym",
-        )
+        raise UserError(messages[0], field=field)
     if not any(unicodedata.category(c)[0] in "LN" for c in name):
-        raise UserError(
-            _("Your public name needs at least one letter or digit."), field="pseudonym"
-        )
+        raise UserError(messages[1], field=field)
+    return name
+
+
+def clean_pseudonym(raw: str) -> tuple[str, str]:
+    """The pseudonym as shown and its folded key; UserError when it is not acceptable."""
+    name = clean_public_name(
+        raw,
+        "pseudonym",
+        PSEUDONYM_MIN,
+        PSEUDONYM_MAX,
+        (
+            _("Please use only letters, digits, spaces and . - _ ' in your public name."),
+            _("Your public name needs at least one letter or digit."),
+        ),
+    )
     key = unicodedata.normalize("NFKC", name).casefold()
     return name, key
 

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 from flask_babel import format_time
 from sqlalchemy import and_, delete, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from .. import ratelimit
@@ -29,7 +28,7 @@ from ..audit.services import record_action
 from ..clock import now
 from ..dbtypes import UTCDateTime
 from ..errors import UserError
-from ..extensions import db
+from ..extensions import db, sql_dialect
 from ..i18n import _, ngettext
 from ..ideas.models import Idea
 from . import live
@@ -201,10 +200,6 @@ def stop_round(actor, event: Event, voting_round: EventRound) -> None:
 # --- voting from a phone ------------------------------------------------------------------
 
 
-def _dialect():
-    return postgresql if db.engine.dialect.name == "postgresql" else sqlite
-
-
 def _in_scope(voting_round: EventRound, event: Event):
     """The SQL condition for the ideas a round votes on.
 
@@ -279,7 +274,7 @@ def _take_dot(round_id: int, participant_id: int, budget: int):
     number of used dots, or no row when the budget is spent.
     """
     return (
-        _dialect()
+        sql_dialect()
         .insert(RoundBallot)
         .values(round_id=round_id, participant_id=participant_id, used=1)
         .on_conflict_do_update(
@@ -348,7 +343,7 @@ def cast_round_vote(
             status=409,
         )  # fmt: skip
     added = db.session.scalar(
-        _dialect()
+        sql_dialect()
         .insert(RoundVote)
         .values(round_id=round_id, participant_id=participant_id, idea_id=idea_id, created_at=t)
         .on_conflict_do_nothing(

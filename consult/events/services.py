@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import ratelimit
+from ..accounts.services import clean_public_name
 from ..audit.services import record_action
 from ..challenges.models import Challenge
 from ..clock import now
@@ -326,28 +327,21 @@ def _skeleton(name: str) -> str:
 
 
 _RESERVED_SKELETONS = tuple(_skeleton(n) for n in RESERVED_NAMES)
-_NAME_PUNCTUATION = set(" .-_'")
 
 
 def check_display_name(raw) -> str:
     """The display name as shown, or a UserError on ``display_name`` saying what is wrong."""
-    name = " ".join(unicodedata.normalize("NFC", raw if isinstance(raw, str) else "").split())
-    longest = max(len(name), len(unicodedata.normalize("NFKC", name)))
-    if not name or longest > DISPLAY_NAME_MAX:
-        raise UserError(
-            _("Please use between %(min)d and %(max)d characters.", min=1, max=DISPLAY_NAME_MAX),
-            field="display_name",
-        )
-    for char in name:
-        # Category C: control characters (NUL...), bidi overrides, zero-width characters.
-        if unicodedata.category(char)[0] in "LNM" or char in _NAME_PUNCTUATION:
-            continue
-        raise UserError(
+    name = clean_public_name(
+        raw,
+        "display_name",
+        1,
+        DISPLAY_NAME_MAX,
+        (
             _("Please use only letters, digits, spaces and . - _ ' in your name."),
-            field="display_name",
-        )
-    if not any(unicodedata.category(c)[0] in "LN" for c in name):
-        raise UserError(_("Your name needs at least one letter or digit."), field="display_name")
+            _("Your name needs at least one letter or digit."),
+        ),
+        marks=True,
+    )
     skeleton = _skeleton(name)
     city = _skeleton("stadt " + (current_app.config.get("CITY_NAME") or ""))
     if any(reserved in skeleton for reserved in (*_RESERVED_SKELETONS, city)):

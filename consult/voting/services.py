@@ -14,7 +14,6 @@ from datetime import date
 
 from flask_babel import get_timezone
 from sqlalchemy import and_, case, delete, func, literal, or_, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from .. import jobs, ratelimit
@@ -24,7 +23,7 @@ from ..challenges.models import Challenge
 from ..clock import now
 from ..errors import FieldErrors, UserError
 from ..events.models import Event, EventParticipant, RoundBallot, RoundVote
-from ..extensions import db
+from ..extensions import db, sql_dialect
 from ..i18n import _, ngettext
 from ..ideas.models import Idea
 from ..jury.locks import any_juror_submitted, check_not_frozen
@@ -108,10 +107,6 @@ def check_abuse_limits(user, address: str) -> None:
 # --- casting and withdrawing ------------------------------------------------------------
 
 
-def _dialect():
-    return postgresql if db.engine.dialect.name == "postgresql" else sqlite
-
-
 def _take_slot(challenge_id: int, user_id: int, budget: int):
     """One statement that creates the ballot or takes a slot in it, within the budget.
 
@@ -120,7 +115,7 @@ def _take_slot(challenge_id: int, user_id: int, budget: int):
     number of used votes, or no row when the budget is spent.
     """
     return (
-        _dialect()
+        sql_dialect()
         .insert(Ballot)
         .values(challenge_id=challenge_id, user_id=user_id, used=1)
         .on_conflict_do_update(
@@ -197,7 +192,7 @@ def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
             status=409,
         )  # fmt: skip
     added = db.session.scalar(
-        _dialect()
+        sql_dialect()
         .insert(Vote)
         .values(challenge_id=challenge_id, idea_id=idea_id, user_id=user_id)
         .on_conflict_do_nothing(index_elements=[Vote.idea_id, Vote.user_id])
@@ -1077,7 +1072,7 @@ def check_ballots(repair: bool = False) -> list[tuple[int, int, int, int]]:
     if repair and mismatches:
         for challenge_id, user_id, _cached, actual in mismatches:
             db.session.execute(
-                _dialect()
+                sql_dialect()
                 .insert(Ballot)
                 .values(challenge_id=challenge_id, user_id=user_id, used=actual)
                 .on_conflict_do_update(
@@ -1124,7 +1119,7 @@ def check_round_ballots(repair: bool = False) -> list[tuple[int, int, int, int]]
     if repair and mismatches:
         for round_id, participant_id, _cached, actual in mismatches:
             db.session.execute(
-                _dialect()
+                sql_dialect()
                 .insert(RoundBallot)
                 .values(round_id=round_id, participant_id=participant_id, used=actual)
                 .on_conflict_do_update(
