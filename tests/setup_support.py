@@ -5,6 +5,8 @@ several conftest.py files, ``from conftest import …`` picks whichever was impo
 import os
 import socket
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from jinja2 import BytecodeCache
@@ -75,3 +77,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def run_together(jobs: list, workers: int | None = None) -> list:
+    """Run every job in its own thread, released at the same moment by a barrier (the race
+    tests on PostgreSQL); returns what each job returned, in order."""
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job):
+        barrier.wait(timeout=30)
+        return job()
+
+    with ThreadPoolExecutor(max_workers=workers or len(jobs)) as pool:
+        return list(pool.map(run, jobs))

@@ -1,9 +1,6 @@
 """Moderating room ideas stays exact when moderators act at the same moment (PostgreSQL:
 SQLite serialises every writer with one lock, so there is nothing to race there)."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from events.event_support import (
     add_participant,
@@ -13,6 +10,7 @@ from events.event_support import (
     published_idea,
     room_idea,
 )
+from setup_support import run_together as together
 from sqlalchemy import func, select
 
 from consult.accounts.models import User
@@ -26,23 +24,23 @@ pytestmark = pytest.mark.postgres_only
 
 
 def run_together(app, jobs: list) -> list:
-    """Each job in its own thread and app context, released together by a barrier;
+    """Each job in its own thread and app context, released together (``setup_support``);
     returns "ok" or the refusal's status per job."""
-    barrier = threading.Barrier(len(jobs))
 
-    def run(job):
-        with app.app_context():
-            barrier.wait(timeout=30)
-            try:
-                job()
-                return "ok"
-            except UserError as error:
-                return error.status
-            finally:
-                db.session.remove()
+    def outcome(job):
+        def run():
+            with app.app_context():
+                try:
+                    job()
+                    return "ok"
+                except UserError as error:
+                    return error.status
+                finally:
+                    db.session.remove()
 
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
+        return run
+
+    return together([outcome(job) for job in jobs])
 
 
 def test_moderators_acting_on_one_idea_at_once_make_one_decision(app, make_user, monkeypatch):

@@ -9,7 +9,6 @@ one lock, so there is nothing to race there; test_rounds.py covers SQLite.
 import http.client
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -18,6 +17,7 @@ from events.event_support import add_participant, join, make_event, make_room_id
 from flask import session
 from flask_wtf.csrf import generate_csrf
 from round_support import assert_ballots_match_rows
+from setup_support import run_together
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
@@ -34,18 +34,6 @@ pytestmark = pytest.mark.postgres_only
 def app_config(redis_url):
     # Abuse limits as in production: counted in Redis, shared by all threads.
     return {"REDIS_URL": redis_url}
-
-
-def run_together(jobs: list) -> list:
-    """Run every job in its own thread, released at the same moment by a barrier."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        barrier.wait(timeout=30)
-        return job()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def anonymous_session(app) -> tuple[str, str]:

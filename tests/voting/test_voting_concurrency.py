@@ -10,7 +10,6 @@ import http.client
 import json
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
@@ -18,6 +17,7 @@ from flask import session
 from flask_babel import force_locale, gettext
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
+from setup_support import run_together
 from sqlalchemy import func, select
 from voting_support import challenge_with_ideas
 from werkzeug.serving import make_server
@@ -130,18 +130,6 @@ class Server:
             return response.status, data
         finally:
             conn.close()
-
-
-def run_together(jobs: list, workers: int | None = None) -> list:
-    """Run every job in its own thread, released at the same moment by a barrier."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        barrier.wait(timeout=30)
-        return job()
-
-    with ThreadPoolExecutor(max_workers=workers or len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def rows_for(idea_id: int) -> int:
