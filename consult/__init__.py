@@ -52,15 +52,20 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .answers.views import bp as answers_bp
     from .challenges.views import bp as challenges_bp
+    from .dashboard.views import bp as dashboard_bp
     from .events.views import bp as events_bp
     from .ideas.views import bp as ideas_bp
     from .jury.views import bp as jury_bp
     from .media.views import bp as media_bp
+    from .merging.views import bp as merging_bp
     from .moderation.views import bp as moderation_bp
+    from .notifications.views import bp as notifications_bp
     from .pages.views import bp as pages_bp
     from .projects.views import bp as projects_bp
     from .results.views import bp as results_bp
+    from .similar.views import bp as similar_bp
     from .voting.views import bp as voting_bp
 
     for blueprint in (
@@ -76,6 +81,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         projects_bp,
         results_bp,
         events_bp,
+        answers_bp,
+        merging_bp,
+        similar_bp,
+        notifications_bp,
+        dashboard_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -13,3 +13,6 @@ class District(db.Model):
     # District names are proper nouns, the same in German and English.
     name: Mapped[str] = mapped_column(String(80), unique=True)
     position: Mapped[int] = mapped_column(default=0)
+    # Inhabitants, for the share of participants per district on the staff dashboard;
+    # configurable data (DISTRICT_POPULATION), None where unknown.
+    population: Mapped[int | None] = mapped_column()

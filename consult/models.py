@@ -1,6 +1,7 @@
 """Imports every model module, so the metadata (and Alembic) sees the whole schema."""
 
 from .accounts.models import RoleGrant, UsedToken, User  # noqa: F401
+from .answers.models import IdeaAnswer  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .challenges.models import Category, Challenge  # noqa: F401
 from .districts import District  # noqa: F401
@@ -22,6 +23,11 @@ from .jury.models import (  # noqa: F401
     ShortlistEntry,
 )
 from .media.models import Image  # noqa: F401
+from .notifications.models import (  # noqa: F401
+    ChallengeFollower,
+    DigestItem,
+    NotificationSent,
+)
 from .projects.models import (  # noqa: F401
     CoCreator,
     LabProject,

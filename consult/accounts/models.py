@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, true
+from sqlalchemy import ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -35,6 +35,14 @@ class User(UserMixin, db.Model):
     notify_comments: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Updates of lab projects that grew from ideas the citizen voted for or follows.
     notify_projects: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Voting opens / closes in 24 hours in a followed challenge (or one with an own idea);
+    # an official answer on an idea one wrote, follows or voted for (consult.notifications).
+    notify_voting_opens: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_voting_closes: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_answers: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Opt-in: one mail a week with all of the above instead of single mails.
+    digest_weekly: Mapped[bool] = mapped_column(default=False, server_default=false())
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user",

@@ -31,6 +31,10 @@ EXPORTED: dict[str, str] = {
     "jury_reviews.juror_id": "jury_reviews",
     # Events joined while logged in (consult/events/services.py registers the exporter).
     "event_participants.user_id": "event_participation",
+    # consult/notifications/services.py registers the exporter of these three.
+    "challenge_followers.user_id": "followed_challenges",
+    "notifications_sent.user_id": "notifications_sent",
+    "digest_items.user_id": "digest_items",
     # What the person did; what staff did to the account is under changes_to_your_account.
     "audit_entries.actor_id": "your_actions",
 }
@@ -61,6 +65,7 @@ LEFT_OUT: dict[str, str] = {
     "events.created_by_id": _STAFF_ACT,
     "events.imported_by_id": _STAFF_ACT,
     "event_rounds.created_by_id": _STAFF_ACT,
+    "idea_answers.answered_by_id": _STAFF_ACT,
     # Named like a person's column, but it holds the worker process (host and pid) that
     # runs a background job.
     "job_outbox.claimed_by": "the worker process running a job, not a person",

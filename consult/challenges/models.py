@@ -51,6 +51,10 @@ class Challenge(Bilingual, db.Model):
     shortlist_size: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     # Set in the same transaction that writes the result snapshot; nothing changes after.
     results_frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Claimed by the worker's due task that mails "voting is open" / "closes in 24 hours"
+    # (a conditional UPDATE, so two workers never both mail; see consult.notifications).
+    voting_opens_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voting_closes_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)

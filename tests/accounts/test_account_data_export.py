@@ -15,6 +15,7 @@ from consult.extensions import db
 from consult.ideas.models import Comment, IdeaFollower, Report
 from consult.media.models import Image
 from consult.projects.models import CoCreator, LabProject
+from consult.notifications.models import ChallengeFollower, DigestItem, NotificationSent
 from consult.results.models import ResultsSubscription
 from consult.voting import services as voting
 
@@ -84,6 +85,9 @@ def people(app, make_user):
         )
         db.session.add(IdeaFollower(idea_id=theirs.id, user_id=user.id))
         db.session.add(ResultsSubscription(challenge_id=challenge.id, user_id=user.id))
+        db.session.add(ChallengeFollower(challenge_id=challenge.id, user_id=user.id))
+        db.session.add(NotificationSent(kind="answers", subject_id=theirs.id, user_id=user.id))
+        db.session.add(DigestItem(user_id=user.id, kind="answers", template="idea_answered"))
         db.session.add(
             Image(owner_id=user.id, data=b"x", width=4, height=3, digest=f"{user.id:064d}")
         )

@@ -1,0 +1,1 @@
+"""Merging duplicate ideas: votes, comments and followers move, budgets stay exact."""

@@ -1,0 +1,1 @@
+"""Following challenges, notification settings, unsubscribe links and the due mails."""

@@ -1,0 +1,1 @@
+"""Similar ideas, found on the city's own server before a citizen posts a new one."""
