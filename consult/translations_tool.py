@@ -36,7 +36,7 @@ def extract(output: Path) -> None:
             "consult",
             "-o",
             str(output),
-            str(ROOT / "consult"),
+            "consult",  # relative: the references read the same in every checkout
         ],
         check=True,
         cwd=ROOT,
