@@ -27,7 +27,9 @@ from .models import KINDS, ChallengeFollower, DigestItem, NotificationSent
 # What each kind is, for the settings page and the unsubscribe page.
 KIND_LABELS = {
     "voting_opens": _l("Voting opens in a challenge I follow or sent an idea to"),
-    "voting_closes": _l("Voting closes in 24 hours in a challenge I follow, while I have votes left"),
+    "voting_closes": _l(
+        "Voting closes in 24 hours in a challenge I follow, while I have votes left"
+    ),
     "answers": _l("The city answers an idea I wrote, follow or voted for"),
     "comments": _l("Someone comments on one of my ideas"),
     "projects": _l("News from a lab project grown from an idea I voted for or follow"),

@@ -25,7 +25,10 @@ def _follow_helpers():
             and current_user.is_authenticated
             and current_user.has_role("citizen")
         )
-        return {"shown": shown, "following": shown and services.is_following(current_user, challenge)}
+        return {
+            "shown": shown,
+            "following": shown and services.is_following(current_user, challenge),
+        }
 
     return {"follow_panel": follow_panel}
 
@@ -116,9 +119,7 @@ def unsubscribe(token: str):
     if one_click or form.validate_on_submit():
         was_off = link.already_off
         services.unsubscribe(token)
-        return render_template(
-            "notifications/unsubscribed.html", kind=link.kind, was_off=was_off
-        )
+        return render_template("notifications/unsubscribed.html", kind=link.kind, was_off=was_off)
     if request.method == "POST":
         # A POST that is neither one-click nor from our button (no valid CSRF token).
         return render_error(

@@ -7,8 +7,8 @@ from datetime import timedelta
 from notifications_support import (
     DAY,
     HOUR,
-    fresh,
     follow,
+    fresh,
     mail_jobs,
     make_challenge,
     make_idea,
@@ -25,9 +25,7 @@ from consult.notifications.models import DigestItem
 from consult.voting import services as voting
 
 
-def test_voting_opens_mails_followers_and_authors_once_in_their_language(
-    app, make_user, mailbox
-):
+def test_voting_opens_mails_followers_and_authors_once_in_their_language(app, make_user, mailbox):
     challenge = upcoming_challenge()
     fan = make_user(email="fan@example.org", locale="en")
     author = make_user(email="author@example.org")

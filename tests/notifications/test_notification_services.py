@@ -143,9 +143,7 @@ def _ctx_with_time(user, locale):
     return dict(_context(user, locale), closes_at="1. Juni 2027, 18:00")
 
 
-def test_notify_people_holds_a_digest_item_for_people_who_chose_the_digest(
-    app, make_user, mailbox
-):
+def test_notify_people_holds_a_digest_item_for_people_who_chose_the_digest(app, make_user, mailbox):
     person = make_user(email="digest@example.org", locale="en")
     services.save_settings(person, {}, digest=True)
     assert services.notify_people("voting_opens", 3, [person.id], "voting_opens", _ctx_with_time)
