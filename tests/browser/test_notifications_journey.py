@@ -41,7 +41,10 @@ def test_a_citizen_follows_a_challenge_and_chooses_the_mails(
     check(page)
     page.get_by_role("button", name=tr(locale, "Follow this challenge")).click()
     expect(page.locator("main .flashes")).to_contain_text(
-        tr(locale, "You follow this challenge. We will mail you when voting opens, a day before it closes and when the results are out.")  # fmt: skip
+        tr(
+            locale,
+            "You follow this challenge. We will mail you when voting opens, a day before it closes and when the results are out.",
+        )  # fmt: skip
     )
     expect(page.get_by_role("button", name=tr(locale, "Stop following this challenge"))).to_be_visible()  # fmt: skip
     check(page)
@@ -77,7 +80,10 @@ def test_a_citizen_follows_a_challenge_and_chooses_the_mails(
         tr(locale, "You no longer follow this challenge. We will not mail you about it.")
     )
     expect(page.locator("#followed")).to_contain_text(
-        tr(locale, "You do not follow any challenge yet. Use the Follow button on a challenge's page.")  # fmt: skip
+        tr(
+            locale,
+            "You do not follow any challenge yet. Use the Follow button on a challenge's page.",
+        )  # fmt: skip
     )
     check(page)
     db.session.expire_all()
