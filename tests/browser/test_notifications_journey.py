@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from consult.extensions import db
 from consult.notifications.models import ChallengeFollower
+from consult.notifications.services import unsubscribe_url
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +89,16 @@ def test_a_citizen_follows_a_challenge_and_chooses_the_mails(
     check(page)
     db.session.expire_all()
     assert db.session.get(ChallengeFollower, (challenge.id, citizen.id)) is None
+
+    # The unsubscribe link of a mail, opened on a phone that is not logged in: a button
+    # first (a link scanner's GET changes nothing), then the answer.
+    link = phone(BROWSER_LOCALE[locale])
+    link.goto(unsubscribe_url(citizen, "answers"))
+    check(link)
+    link.get_by_role("button", name=tr(locale, "Stop these mails")).click()
+    expect(link.locator("main p[role=status]")).to_have_text(
+        tr(locale, "You will no longer receive these mails.")
+    )
+    check(link)
+    db.session.expire_all()
+    assert not db.session.get(type(citizen), citizen.id).notify_answers
