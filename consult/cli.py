@@ -282,6 +282,22 @@ def render_charts_command(challenge_id: int) -> None:
     click.echo(f"{render_charts(challenge_id)} chart(s) drawn.")
 
 
+notifications_cli = AppGroup("notifications", help="Notification mails.")
+
+
+@notifications_cli.command("send-due")
+def send_due_notifications_command() -> None:
+    """Mail "voting opens", "voting closes in 24 hours" and the weekly digests that are due
+    (what every worker does every few seconds; safe to run any time, nobody is told twice)."""
+    from .notifications.services import send_due_notifications
+
+    sent = send_due_notifications()
+    click.echo(
+        f"voting opens: {sent['voting_opens']}, voting closes: {sent['voting_closes']}, "
+        f"digests: {sent['digests']}"
+    )
+
+
 def start_due_loop(
     app: Flask, every: float = DUE_EVERY, stop: threading.Event | None = None
 ) -> threading.Thread:
@@ -348,4 +364,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(results_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(votes_cli)

@@ -493,6 +493,10 @@ def run_due_tasks() -> None:
     from .results.services import mail_due_results
 
     mail_due_results()
+    # Voting opens / closes in 24 hours, and the weekly digests.
+    from .notifications.services import send_due_notifications
+
+    send_due_notifications()
 
 
 def run_worker(app: Flask, burst: bool = False, relay_every: float = 5.0) -> None:

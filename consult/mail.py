@@ -39,6 +39,9 @@ SUBJECTS = {
     "cocreator_invitation": _l("Your idea becomes a lab project: join as co-creator?"),
     "project_update": _l("News from a lab project you follow"),
     "results_published": _l("The results are out"),
+    "voting_opens": _l("Voting has opened"),
+    "voting_closes_soon": _l("Voting closes in 24 hours"),
+    "weekly_digest": _l("Your weekly summary"),
 }
 
 
@@ -67,6 +70,11 @@ def send_templated(to: str, template: str, locale: str, context: dict) -> None:
     if context.get("unsubscribe_url"):
         # Mail programs offer their own "unsubscribe" button for this (RFC 2369).
         message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+        if context.get("unsubscribe_one_click"):
+            # RFC 8058: the mail program may POST "List-Unsubscribe=One-Click" to the link
+            # (consult.notifications accepts it; the older links of comments and projects
+            # ask for a button press and do not set this).
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     deliver(message)
 
 
