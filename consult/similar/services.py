@@ -9,10 +9,11 @@ unrelated idea is never offered as "already here".
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_login import current_user
 from sqlalchemy import func, literal_column, or_, select
+from werkzeug.exceptions import TooManyRequests
 
 from .. import ratelimit
 from ..challenges.models import Challenge
@@ -29,6 +30,7 @@ from .stopwords import STOP_WORDS
 TITLE_CHARS = 300
 BODY_CHARS = 2000
 TERMS_MAX = 24
+WORD_MAX = 50
 LIMIT_MAX = 10
 # The SQLite fallback reads at most this many of the challenge's newest ideas.
 SCAN_MAX = 3000
@@ -69,6 +71,15 @@ class SimilarIdea:
 
 
 @dataclass(frozen=True)
+class SimilarCheck:
+    """What a form shows after "Check for similar ideas": the ideas, or why there are none."""
+
+    ideas: list[SimilarIdea] = field(default_factory=list)
+    refused: str = ""  # a message instead of the list (asked too often)
+    photo_dropped: bool = False  # a chosen photo is not kept when the form comes back
+
+
+@dataclass(frozen=True)
 class Wording:
     """The significant words of an idea being written, ready for both backends."""
 
@@ -81,10 +92,8 @@ def _words(text: str) -> list[str]:
 
 
 def _significant(words: list[str]) -> list[str]:
-    # One-letter words and lone digits say nothing; numbers like "30" (Tempo 30) may.
-    return [
-        w for w in words if w not in STOP_WORDS and len(w) > 1 and not (w.isdigit() and len(w) < 2)
-    ]
+    # One-letter words say nothing, and no word of a language is longer than WORD_MAX.
+    return [w for w in words if w not in STOP_WORDS and 1 < len(w) <= WORD_MAX]
 
 
 def read_wording(title: str | None, body: str | None) -> Wording:
@@ -269,3 +278,18 @@ def check_rate_limit(user=None) -> None:
         raise ratelimit.too_many(
             wait, _("You are checking very often. Please wait a minute and try again.")
         )
+
+
+def check_similar(
+    challenge: Challenge, title: str | None, body: str | None, exclude_id=None, user=None
+) -> SimilarCheck:
+    """A form's check for similar ideas, counted against the rate limit.
+
+    Asked too often, the answer says so instead of raising: the form around it, with the
+    citizen's unsaved text, is shown again either way.
+    """
+    try:
+        check_rate_limit(user)
+    except TooManyRequests as refused:
+        return SimilarCheck(refused=refused.description)
+    return SimilarCheck(ideas=find_similar_ideas(challenge, title, body, exclude_id=exclude_id))
