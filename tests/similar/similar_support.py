@@ -69,7 +69,7 @@ def measure(limit: int = 5) -> dict:
         make_idea(challenge, *distractor)
     found = {True: 0, False: 0}
     misses, false_hits = [], []
-    for (first, second, duplicate), first_id in zip(PAIRS, first_ids, strict=True):
+    for (_first, second, duplicate), first_id in zip(PAIRS, first_ids, strict=True):
         shown = [s.id for s in find_similar_ideas(challenge, *second, limit=limit)]
         hit = first_id in shown
         found[duplicate] += hit
