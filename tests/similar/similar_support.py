@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-from pairs_de import DISTRACTORS, PAIRS
-
 from consult.challenges.models import Challenge
 from consult.clock import now
 from consult.extensions import db
@@ -63,6 +61,8 @@ def measure(limit: int = 5) -> dict:
     All first ideas and the distractors are published in one challenge; each second idea
     is then checked: its pair is "found" when the first idea is among the shown ones.
     """
+    from pairs_de import DISTRACTORS, PAIRS
+
     challenge = make_challenge("Messung")
     first_ids = [make_idea(challenge, *first).id for first, _second, _dup in PAIRS]
     for distractor in DISTRACTORS:
