@@ -1,11 +1,12 @@
 """Similar ideas: the published ideas of a challenge that resemble an idea being written.
 
-Computed on the city's own server; no text leaves it. PostgreSQL combines the trigram
-similarity of titles (pg_trgm) with the full-text rank of the significant words on the
-ideas' indexed search document; SQLite (development, small installations) compares word
-stems and title trigrams in Python. Both show nothing below a threshold, so that an
-unrelated idea is never offered as "already here".
-"""
+Computed on the city's own server; no text leaves it. On PostgreSQL the database chooses
+the candidates: ideas whose indexed search document matches any significant word (full
+text with German and English stemming, on the GIN index) or whose title is trigram-similar
+(pg_trgm), ranked by title similarity plus the full-text rank of the title. SQLite
+(development, small installations) reads the challenge's newest ideas. Both then score the
+candidates alike: title trigrams plus shared word stems. Nothing below a threshold is
+shown, so that an unrelated idea is never offered as "already here"."""
 
 import math
 import re
@@ -39,8 +40,7 @@ SCAN_MAX = 3000
 SCORE_BODY_CHARS = 1000
 _EXCERPT_SOURCE = 800
 
-# PostgreSQL hands at most this many candidates (by title trigrams and full-text rank) on
-# to the same scoring as SQLite.
+# PostgreSQL hands at most this many candidates on to the scoring.
 CANDIDATES_MAX = 200
 # pg_trgm's default threshold of its % operator: titles this close are candidates too.
 TITLE_CANDIDATE = 0.3
@@ -112,7 +112,7 @@ def read_wording(title: str | None, body: str | None) -> Wording:
 
 
 def stem(word: str) -> str:
-    """A crude German/English stem for the SQLite fallback: Bänke, Bank -> bank."""
+    """A crude German/English stem for the scoring: Bänke, Bank -> bank; Spielplätze -> spielplatz."""
     word = word.translate(_FOLD)
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:

@@ -45,7 +45,5 @@ def fragment(challenge_id: int):
         request.form.get("body", ""),
         exclude_id=form_id(request.form.get("exclude")),
     )
-    response = render_template(
-        "similar/_results.html", similar=services.SimilarCheck(ideas=ideas), live=True
-    )
+    response = render_template("similar/_results.html", similar=services.SimilarCheck(ideas=ideas))
     return response, 200, {"Cache-Control": "no-store"}

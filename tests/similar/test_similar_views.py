@@ -1,6 +1,7 @@
 """The check for similar ideas on the citizen's idea form and the staff workshop form."""
 
 import re
+from io import BytesIO
 
 import pytest
 from similar_support import make_challenge, make_idea
@@ -140,3 +141,19 @@ def test_staff_check_on_the_workshop_form(world, client, login, make_user):
     assert says(HEADING, "en") in page
     assert f'href="/ideas/{existing.id}"' in page
     assert re.search(r'value="Werkstatt Hörde"', page)
+
+
+def test_a_chosen_photo_is_asked_for_again_after_the_check(world, client, login):
+    challenge, _existing, citizen = world
+    login(citizen)
+    response = client.post_form(
+        f"/challenges/{challenge.id}/ideas/new",
+        _form(check_similar="1", image=(BytesIO(b"not even a photo"), "bank.jpg")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert says(
+        "For your safety, browsers do not keep a chosen file when a form is shown again: "
+        "please choose your photo again."
+    ) in html(response)
+    assert _ideas() == 1  # only the existing idea; the upload was not stored either
