@@ -23,6 +23,7 @@ from ..ideas import services as ideas
 from ..media.services import get_image
 from ..permissions import role_required
 from ..results.visibility import public_announcement, public_announcements
+from ..similar.views import form_check
 from ..voting import services as votes
 from . import services
 from .forms import TRANSLATION_LABELS, CategoryForm, ChallengeForm, CoverForm, WorkshopIdeaForm
@@ -306,7 +307,11 @@ def staff_workshop_idea(challenge_id: int):
     if not form.is_submitted():
         # After one idea the next from the same workshop usually follows: keep its name.
         form.workshop_name.data = request.args.get("workshop", "")[:120]
-    if form.validate_on_submit():
+    # "Check for similar ideas" shows the form again with the list; nothing is saved.
+    similar = form_check(challenge, form.title.data, form.body.data)
+    if similar is not None:
+        status = 200
+    elif form.validate_on_submit():
         try:
             idea = ideas.enter_workshop_idea(
                 current_user, challenge, form.service_data(), form.workshop_name.data
@@ -324,5 +329,5 @@ def staff_workshop_idea(challenge_id: int):
                 )
             )
     return render_template(
-        "challenges/staff_workshop_idea.html", challenge=challenge, form=form
+        "challenges/staff_workshop_idea.html", challenge=challenge, form=form, similar=similar
     ), status

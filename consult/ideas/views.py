@@ -13,6 +13,7 @@ from ..media.services import get_image
 from ..moderation.services import hide_reason_text
 from ..permissions import login_required, role_required, user_has_role
 from ..projects.services import project_of_idea
+from ..similar.views import form_check
 from ..voting import services as votes
 from . import services
 from .forms import CommentForm, IdeaForm, ReportForm
@@ -45,7 +46,11 @@ def new(challenge_id: int):
     if not form.is_submitted():
         form.language.data = current_locale()
     status = form_status(form)
-    if form.validate_on_submit():
+    # "Check for similar ideas" shows the form again with the list; nothing is saved.
+    similar = form_check(challenge, form.title.data, form.body.data)
+    if similar is not None:
+        status = 200
+    elif form.validate_on_submit():
         try:
             idea = services.save_draft(current_user, challenge, form.idea_data(), form.image.data)
         except UserError as error:
@@ -60,7 +65,7 @@ def new(challenge_id: int):
             )
             return redirect(url_for("ideas.show", idea_id=idea.id))
     return render_template(
-        "ideas/form.html", form=form, challenge=challenge, idea=None, image=None
+        "ideas/form.html", form=form, challenge=challenge, idea=None, image=None, similar=similar
     ), status
 
 
@@ -75,7 +80,10 @@ def edit(idea_id: int):
         return _refused(error)
     form = IdeaForm(idea.challenge, current_locale(), obj=idea)
     status = form_status(form)
-    if form.validate_on_submit():
+    similar = form_check(idea.challenge, form.title.data, form.body.data, exclude_id=idea.id)
+    if similar is not None:
+        status = 200
+    elif form.validate_on_submit():
         was_public = idea.status == "published"
         try:
             services.update_idea(
@@ -103,6 +111,7 @@ def edit(idea_id: int):
         challenge=idea.challenge,
         idea=idea,
         image=get_image(idea.image_id),
+        similar=similar,
     ), status
 
 
