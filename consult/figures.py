@@ -119,13 +119,24 @@ def bar_panel(ax, labels, values, title: str, colour: str, locale: str) -> None:
 
 def day_panel(
     ax, days, counts, ylabel: str, xlabel: str, colour: str, locale: str,
-    title: str | None = None, width: float = 0.8, skeleton: str = "MMMd", max_ticks: int = 5,
+    title: str | None = None, skeleton: str = "MMMd", max_ticks: int = 5, end: date | None = None,
 ) -> None:  # fmt: skip
-    """Vertical bars over time (days, or the first days of weeks or months)."""
-    from matplotlib.dates import AutoDateLocator
+    """Vertical bars over time: one bar per day, or, given ``end`` (where the last period
+    ends), one filled step per period from each of ``days`` to the next.
+
+    The steps are a single polygon, however many periods: hundreds of separate bars take
+    matplotlib seconds to lay out and draw, a step outline milliseconds.
+    """
+    from matplotlib.dates import AutoDateLocator, date2num
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    ax.bar(days, counts, width=width, color=colour, align="edge" if width > 1 else "center")
+    if end is None:
+        ax.bar(days, counts, width=0.8, color=colour)
+    elif days:
+        edges = date2num([*days, end])
+        ax.stairs(counts, edges, fill=True, color=colour, baseline=0)
+        ax.xaxis_date()
+        ax.set_xlim(edges[0], edges[-1])
     # Few ticks: more dates than fit side by side would overlap.
     if 0 < len(days) <= max_ticks:
         ax.set_xticks(days)

@@ -71,6 +71,15 @@ def _period_start(day: date, unit: str) -> date:
     return day
 
 
+def _period_end(start: date, unit: str) -> date:
+    """The first day after the period that begins at ``start``."""
+    if unit == "week":
+        return start + timedelta(days=7)
+    if unit == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=1)
+
+
 def period_unit(by_day: list) -> str:
     """Days while they fit, else weeks, else months."""
     if len(by_day) <= MAX_BARS:
@@ -201,14 +210,14 @@ def draw_svg(spec: ChartSpec) -> bytes:
         _empty(fig)
     elif spec.name == "activity":
         axes = fig.subplots(len(spec.panels), 1, sharex=True, squeeze=False)[:, 0]
-        width = {"day": 0.8, "week": 6, "month": 27}[spec.unit]
         skeleton = "yMMM" if spec.unit == "month" else "MMMd"
         for index, (ax, (title, colour, rows)) in enumerate(zip(axes, spec.panels, strict=True)):
             last = index == len(spec.panels) - 1
+            days = [date.fromisoformat(day) for day, _v in rows]
             figures.day_panel(
-                ax, [date.fromisoformat(day) for day, _v in rows], [v for _d, v in rows],
-                "", _("Day (Berlin time)") if last else "", colour, spec.locale,
-                title=title, width=width, skeleton=skeleton, max_ticks=8,
+                ax, days, [v for _d, v in rows], "", _("Day (Berlin time)") if last else "",
+                colour, spec.locale, title=title, skeleton=skeleton, max_ticks=8,
+                end=_period_end(days[-1], spec.unit),
             )  # fmt: skip
     else:
         weights = [len(rows) + 1 for *_x, rows in spec.panels]
