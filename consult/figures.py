@@ -84,8 +84,8 @@ def label_lines(label: str) -> int:
     return len(wrap_label(label).splitlines()) or 1
 
 
-def format_number(value, locale: str) -> str:
-    return format_decimal(value, locale=locale)
+def format_number(value, locale: str, pattern: str | None = None) -> str:
+    return format_decimal(value, format=pattern, locale=locale)
 
 
 def bars_height(labels) -> float:
@@ -93,11 +93,14 @@ def bars_height(labels) -> float:
     return 0.55 + sum(0.2 + 0.2 * label_lines(label) for label in labels)
 
 
-def bar_panel(ax, labels, values, title: str, colour: str, locale: str) -> None:
+def bar_panel(
+    ax, labels, values, title: str, colour: str, locale: str, pattern: str | None = None
+) -> None:
     """Horizontal bars with the name left and the number at the end of each bar.
 
     The numbers are written out, so the chart reads without an axis scale (and without
-    telling colours apart); the x axis is hidden. ``values`` may be ints or decimals.
+    telling colours apart); the x axis is hidden. ``pattern``: a number pattern such as
+    "#,##0.00" for the written numbers (default: as the locale writes the value).
     """
     positions = list(range(len(labels)))
     bars = ax.barh(positions, values, height=0.6, color=colour)
@@ -106,7 +109,11 @@ def bar_panel(ax, labels, values, title: str, colour: str, locale: str) -> None:
     )
     ax.invert_yaxis()  # the first row at the top, as in the table
     ax.bar_label(
-        bars, labels=[format_number(v, locale) for v in values], padding=4, fontsize=FONT, color=INK
+        bars,
+        labels=[format_number(v, locale, pattern) for v in values],
+        padding=4,
+        fontsize=FONT,
+        color=INK,
     )
     ax.set_xlim(0, max(max(values, default=0), 1) * 1.3)  # room for the number after the bar
     ax.set_title(title, loc="left", fontsize=FONT, fontweight="bold", color=INK)
@@ -122,11 +129,12 @@ def day_panel(
     title: str | None = None, skeleton: str = "MMMd", max_ticks: int = 5, end: date | None = None,
 ) -> None:  # fmt: skip
     """Vertical bars over time: one bar per day, or, given ``end`` (where the last period
-    ends), one filled step per period from each of ``days`` to the next.
+    ends), one bar per period from each of ``days`` to the next (weeks, months).
 
-    The steps are a single polygon, however many periods: hundreds of separate bars take
-    matplotlib seconds to lay out and draw, a step outline milliseconds.
+    With ``end`` the bars are one collection of rectangles, however many: hundreds of
+    separate bars take matplotlib seconds to lay out and draw, a collection milliseconds.
     """
+    from matplotlib.collections import PolyCollection
     from matplotlib.dates import AutoDateLocator, date2num
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -134,9 +142,16 @@ def day_panel(
         ax.bar(days, counts, width=0.8, color=colour)
     elif days:
         edges = date2num([*days, end])
-        ax.stairs(counts, edges, fill=True, color=colour, baseline=0)
+        boxes = []
+        for left, right, count in zip(edges[:-1], edges[1:], counts, strict=False):
+            gap = (right - left) * 0.1  # a white gap tells neighbouring periods apart
+            if count:
+                boxes.append([(left + gap, 0), (left + gap, count), (right - gap, count),
+                              (right - gap, 0)])  # fmt: skip
+        ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none"))
         ax.xaxis_date()
         ax.set_xlim(edges[0], edges[-1])
+        ax.set_ylim(0, max(max(counts, default=0), 1) * 1.05)
     # Few ticks: more dates than fit side by side would overlap.
     if 0 < len(days) <= max_ticks:
         ax.set_xticks(days)

@@ -30,6 +30,7 @@ WIDTH_IN = 7.5
 MAX_BARS = 92
 PANEL_IN = 1.9
 CACHE_SIZE = 64
+DECIMALS = "#,##0.00"
 
 
 @dataclass(frozen=True)
@@ -224,8 +225,10 @@ def draw_svg(spec: ChartSpec) -> bytes:
         axes = fig.subplots(len(spec.panels), 1, squeeze=False,
                             gridspec_kw={"height_ratios": weights})[:, 0]  # fmt: skip
         for ax, (title, colour, rows) in zip(axes, spec.panels, strict=True):
+            decimals = any(isinstance(v, str) for _l, v in rows)  # per 1,000: two decimals
             values = [float(v) if isinstance(v, str) else v for _l, v in rows]
-            figures.bar_panel(ax, [label for label, _v in rows], values, title, colour, spec.locale)
+            figures.bar_panel(ax, [label for label, _v in rows], values, title, colour,
+                              spec.locale, DECIMALS if decimals else None)  # fmt: skip
     return figures.svg_bytes(fig, spec.title)
 
 

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import Client
 from dashboard_support import FORMULA_TITLE, NOW, known_world, make_challenge
 from flask.testing import FlaskClient
 from testdata import PASSWORD
@@ -47,8 +46,12 @@ def csv_response(app, user, challenge_id: int):
     """The CSV as a WSGI server reads a streamed body: in the request's own context (the
     fixture's client runs each request in a context of its own, which a streamed body,
     read later, cannot re-enter; see tests/results/test_exports.py)."""
-    client = Client(FlaskClient(app, app.response_class))
-    login = client.post_form("/account/login", {"email": user.email, "password": PASSWORD})
+    client = FlaskClient(app, app.response_class)
+    form = client.get("/account/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    login = client.post(
+        "/account/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert login.status_code == 302
     response = client.get(f"{page_url(challenge_id)}.csv")
     assert response.status_code == 200 and response.is_streamed
