@@ -137,3 +137,19 @@ def test_long_ranges_fold_into_weeks_and_months():
     assert sum(s["ideas"] for _p, s in weeks) == 200
     months = charts.activity_periods(rows(3000))
     assert {p.unit for p, _s in months} == {"month"} and sum(s["ideas"] for _p, s in months) == 3000
+
+
+def test_event_votes_land_on_the_day_of_their_event(app):
+    from events.intake_support import evening
+
+    from consult.events import intake
+    from consult.figures import local_zone
+
+    w = evening()
+    intake.import_event(w["event"], w["staff"], w["round"].id)
+    db.session.expire_all()
+    d = dashboard_of(w["challenge"])
+    assert d.event_votes == 4  # as participation_figures counts them
+    event_day = w["event"].starts_at.astimezone(local_zone()).date()
+    by_day = {row.day: row.event_votes for row in d.by_day if row.event_votes}
+    assert by_day == {event_day: 4}
