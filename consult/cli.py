@@ -358,6 +358,20 @@ def serve_command(host: str, port: int, reload: bool | None) -> None:
     click.get_current_context().invoke(run_command, host=host, port=port, reload=reload)
 
 
+districts_cli = AppGroup("districts", help="The city's districts.")
+
+
+@districts_cli.command("population")
+def district_population_command() -> None:
+    """Copy the inhabitants per district from DISTRICT_POPULATION into the districts."""
+    from .dashboard.services import fill_district_population
+
+    filled, missing = fill_district_population()
+    click.echo(f"Population set for {len(filled)} district(s).")
+    if missing:
+        click.echo("No figure in DISTRICT_POPULATION for: " + ", ".join(missing))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(users_cli)
@@ -366,3 +380,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(results_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(votes_cli)
+    app.cli.add_command(districts_cli)

@@ -41,6 +41,25 @@ class Defaults:
         "url": "https://www.govdata.de/dl-de/by-2-0",
     }
 
+    # Inhabitants per district (name -> number), for the staff dashboard's share of
+    # participants per district; a district's own ``population`` column wins when set
+    # (``flask districts population`` copies these figures into it). Default: Dortmund's
+    # twelve Stadtbezirke, approximate, Stadt Dortmund statistics (around 2023).
+    DISTRICT_POPULATION = {
+        "Innenstadt-West": 53_000,
+        "Innenstadt-Nord": 60_000,
+        "Innenstadt-Ost": 57_000,
+        "Eving": 39_000,
+        "Scharnhorst": 46_000,
+        "Brackel": 57_000,
+        "Aplerbeck": 56_000,
+        "Hörde": 57_000,
+        "Hombruch": 58_000,
+        "Lütgendortmund": 48_000,
+        "Huckarde": 38_000,
+        "Mengede": 40_000,
+    }
+
     # Mail: SMTP when MAIL_SERVER is set, else files under MAIL_DIR (instance/mail).
     MAIL_SERVER = None
     MAIL_PORT = 587

@@ -5,6 +5,7 @@ lab project, so that every page has something to show."""
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 
 from .accounts.models import RoleGrant, User
@@ -57,7 +58,9 @@ def seed_demo() -> list[tuple[str, str, str]]:
     existing = set(db.session.scalars(select(District.name)))
     for position, name in enumerate(DORTMUND_DISTRICTS):
         if name not in existing:
-            db.session.add(District(name=name, position=position))
+            # Inhabitants from DISTRICT_POPULATION, for the staff dashboard's shares.
+            population = current_app.config["DISTRICT_POPULATION"].get(name)
+            db.session.add(District(name=name, position=position, population=population))
     logins = []
     for label, email, pseudonym, password, roles in DEMO_ACCOUNTS:
         user = _demo_account(email, pseudonym)

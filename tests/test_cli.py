@@ -112,3 +112,20 @@ def test_demo_seed_opens_a_live_event_that_a_phone_can_join(app, client):
     assert "Wasserspielplatz auf dem Friedensplatz" in page  # on the wall
     assert "Mehr Mülleimer mit Pfandring" not in page  # still waiting for moderation
     assert says("Mia") in page
+
+
+def test_demo_districts_have_their_population_and_the_command_fills_it(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    populations = dict(db.session.execute(select(District.name, District.population)).all())
+    assert populations == app.config["DISTRICT_POPULATION"]
+    db.session.add(District(name="Atlantis", position=99))
+    hoerde = db.session.scalar(select(District).where(District.name == "Hörde"))
+    hoerde.population = None
+    db.session.commit()
+    result = runner.invoke(args=["districts", "population"])
+    assert result.exit_code == 0, result.output
+    assert "Population set for 12 district(s)." in result.output
+    assert "No figure in DISTRICT_POPULATION for: Atlantis" in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(District.population).where(District.name == "Hörde")) == 57_000

@@ -16,19 +16,18 @@ import hashlib
 import io
 import json
 import re
-import textwrap
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from babel.dates import format_skeleton
-from babel.numbers import format_decimal
 from flask import url_for
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import figures
 from ..challenges.models import Challenge
 from ..clock import now
 from ..extensions import db
+from ..figures import CSS_DPI, IDEAS_COLOUR, LABEL_CHARS, LABEL_LINES, VOTES_COLOUR  # noqa: F401
 from ..i18n import SUPPORTED_LOCALES, _, force_locale
 from . import services
 from .models import ResultChart
@@ -43,18 +42,7 @@ _FILENAME = re.compile(r"^(?P<name>[a-z][a-z-]*[a-z])-(?P<locale>[a-z]{2})\.(?P<
 # still show at about 13 px; the PNG is 1600 px wide (400 dpi), sharp in print.
 WIDTH_IN = 4.0
 PNG_DPI = 400
-CSS_DPI = 96
-FONT = 12
-TITLE_FONT = 13
-# Colours with at least 7:1 contrast on white (WCAG AA asks 3:1 for graphics, 4.5:1 for
-# text); each panel has one colour and its own title, so no meaning rests on colour alone.
-INK = "#1a1a1a"
-IDEAS_COLOUR = "#1d4f91"
-VOTES_COLOUR = "#7a3a00"
-GRID_COLOUR = "#c8c8c8"
-# A long district name wraps onto at most this many lines of this many characters.
-LABEL_CHARS = 18
-LABEL_LINES = 3
+# Colours, fonts and label wrapping are shared with the staff dashboard (consult.figures).
 # Fewer bars than this compare nothing: the table says it as well.
 MIN_BARS = 2
 
@@ -109,13 +97,9 @@ def _hash(name: str, locale: str, rows: tuple) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _label_lines(name: str) -> int:
-    return len(_wrap(name).splitlines()) or 1
-
-
 def _bars_height(rows: tuple) -> float:
     """Inches for one panel of horizontal bars: room for every (wrapped) name."""
-    return 0.55 + sum(0.2 + 0.2 * _label_lines(row[0]) for row in rows)
+    return figures.bars_height(row[0] for row in rows)
 
 
 def _every_day(by_day: list[tuple]) -> tuple:
@@ -126,8 +110,7 @@ def _every_day(by_day: list[tuple]) -> tuple:
     if not by_day:
         return ()
     counts = dict(by_day)
-    first, last = by_day[0][0], by_day[-1][0]
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    days = figures.every_day(by_day[0][0], by_day[-1][0])
     return tuple((day.isoformat(), counts.get(day, 0)) for day in days)
 
 
@@ -177,41 +160,14 @@ def _chart_title(name: str) -> str:
 
 # --- drawing ------------------------------------------------------------------------------
 
-
-def _wrap(label: str) -> str:
-    lines = textwrap.wrap(label, LABEL_CHARS, break_long_words=True) or [""]
-    if len(lines) > LABEL_LINES:
-        lines = lines[:LABEL_LINES]
-        lines[-1] = lines[-1][: LABEL_CHARS - 1].rstrip() + "…"
-    return "\n".join(lines)
-
-
-def _number(value: int, locale: str) -> str:
-    return format_decimal(value, locale=locale)
+# The shared drawing functions (consult.figures), under the names the tests know.
+_wrap = figures.wrap_label
+_number = figures.format_number
 
 
 def _bar_panel(ax, rows: tuple, column: int, title: str, colour: str, locale: str) -> None:
-    """Horizontal bars with the name left and the number at the end of each bar.
-
-    The numbers are written out, so the chart reads without an axis scale (and without
-    telling colours apart); the x axis is hidden.
-    """
-    labels = [_wrap(row[0]) for row in rows]
-    values = [row[column] for row in rows]
-    positions = list(range(len(rows)))
-    bars = ax.barh(positions, values, height=0.6, color=colour)
-    ax.set_yticks(positions, labels=labels, fontsize=FONT, color=INK)
-    ax.invert_yaxis()  # the first row at the top, as in the table
-    ax.bar_label(
-        bars, labels=[_number(v, locale) for v in values], padding=4, fontsize=FONT, color=INK
-    )
-    ax.set_xlim(0, max(max(values), 1) * 1.3)  # room for the number after the longest bar
-    ax.set_title(title, loc="left", fontsize=FONT, fontweight="bold", color=INK)
-    ax.xaxis.set_visible(False)
-    ax.tick_params(axis="y", length=0)
-    for side in ("top", "right", "bottom"):
-        ax.spines[side].set_visible(False)
-    ax.spines["left"].set_color(INK)
+    figures.bar_panel(ax, [row[0] for row in rows], [row[column] for row in rows], title,
+                      colour, locale)  # fmt: skip
 
 
 def _draw_bars(fig, spec: ChartSpec) -> None:
@@ -222,36 +178,12 @@ def _draw_bars(fig, spec: ChartSpec) -> None:
 
 
 def _draw_days(fig, spec: ChartSpec) -> None:
-    from matplotlib.dates import AutoDateLocator
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
     days = [date.fromisoformat(day) for day, _count in spec.rows]
     counts = [count for _day, count in spec.rows]
-    ax = fig.subplots()
-    ax.bar(days, counts, width=0.8, color=VOTES_COLOUR)
-    # Few ticks: on a phone five dates fit side by side, more would overlap.
-    if len(days) <= 5:
-        ax.set_xticks(days)
-    else:
-        ax.xaxis.set_major_locator(AutoDateLocator(minticks=2, maxticks=5))
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda x, _pos: format_skeleton("MMMd", _mpl_date(x), locale=spec.locale))
-    )
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _number(int(y), spec.locale)))
-    ax.set_ylabel(_("Votes"), fontsize=FONT, color=INK)
-    ax.set_xlabel(_("Day (Berlin time)"), fontsize=FONT, color=INK)
-    ax.tick_params(labelsize=FONT, colors=INK)
-    ax.grid(axis="y", color=GRID_COLOUR, linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-def _mpl_date(value: float) -> date:
-    from matplotlib.dates import num2date
-
-    return num2date(value).date()
+    figures.day_panel(
+        fig.subplots(), days, counts, _("Votes"), _("Day (Berlin time)"), VOTES_COLOUR,
+        spec.locale,
+    )  # fmt: skip
 
 
 def draw_chart(spec: ChartSpec) -> dict[str, bytes]:
@@ -262,20 +194,15 @@ def draw_chart(spec: ChartSpec) -> dict[str, bytes]:
     on the reader's phone; each glyph is stored once and reused. The text stays in the
     file as comments, and the title as metadata.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(WIDTH_IN, spec.height_in), layout="constrained", facecolor="white")
-    FigureCanvasAgg(fig)
-    fig.suptitle(spec.title, fontsize=TITLE_FONT, fontweight="bold", color=INK, x=0.02, ha="left")
+    fig = figures.new_figure(WIDTH_IN, spec.height_in, spec.title)
     if spec.name == "votes-by-day":
         _draw_days(fig, spec)
     else:
         _draw_bars(fig, spec)
-    svg, png = io.BytesIO(), io.BytesIO()
-    fig.savefig(svg, format="svg", metadata={"Title": spec.title, "Date": None})
+    png = io.BytesIO()
+    svg = figures.svg_bytes(fig, spec.title)
     fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Title": spec.title, "Software": None})
-    return {"svg": svg.getvalue(), "png": png.getvalue()}
+    return {"svg": svg, "png": png.getvalue()}
 
 
 # --- storing ------------------------------------------------------------------------------

@@ -264,16 +264,23 @@ def _csv_cell(column: str, value) -> str | int:
 
 
 def _csv_chunks(rows: Iterator[dict]) -> Iterator[bytes]:
-    """RFC 4180 CSV (comma, CRLF, quotes as needed) in UTF-8 with a BOM.
+    return csv_chunks(
+        COLUMNS, ([_csv_cell(column, row[column]) for column in COLUMNS] for row in rows)
+    )
+
+
+def csv_chunks(header, rows) -> Iterator[bytes]:
+    """RFC 4180 CSV (comma, CRLF, quotes as needed) in UTF-8 with a BOM, in chunks.
 
     The BOM is what makes Excel, as set up in Germany, read the file as UTF-8 (umlauts).
+    ``rows`` yields lists of cells, text already ``neutralise``d (also the staff dashboard's).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow(COLUMNS)
+    writer.writerow(header)
     for row in rows:
-        writer.writerow([_csv_cell(column, row[column]) for column in COLUMNS])
+        writer.writerow(row)
         if buffer.tell() >= CHUNK_BYTES:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

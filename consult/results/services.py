@@ -8,9 +8,7 @@ has mailed with a conditional UPDATE, so that two runs never mail anyone twice.
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import delete, exists, func, literal_column, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +20,7 @@ from ..clock import now
 from ..districts import District
 from ..errors import UserError
 from ..extensions import db
+from ..figures import hour_bucket, per_berlin_day
 from ..i18n import _, _l, force_locale
 from ..ideas.models import Comment, Idea
 from ..jury.freezing import RankingView, frozen_ranking, get_snapshot
@@ -380,15 +379,6 @@ class ParticipationFigures:
     event_votes: int = 0  # counted votes from live events (in ``votes``, not in paper_votes)
 
 
-def _hour_bucket(column):
-    """The UTC hour of a timestamp column, as the database can group by it."""
-    # Berlin is a whole number of hours away from UTC, so hourly UTC buckets fold into
-    # Berlin days exactly; the database does the counting on either engine.
-    if db.engine.dialect.name == "postgresql":
-        return func.date_trunc("hour", column)
-    return func.strftime("%Y-%m-%d %H:00:00", column)
-
-
 def participation_figures(challenge: Challenge, locale: str = "de") -> ParticipationFigures:
     """Who took part and how, aggregated in SQL (a handful of queries, whatever the size).
 
@@ -448,7 +438,7 @@ def participation_figures(challenge: Challenge, locale: str = "de") -> Participa
         .where(Idea.challenge_id == challenge.id, Comment.author_id.is_not(None)),
     ).subquery()
     citizens = db.session.scalar(select(func.count()).select_from(people))
-    bucket = _hour_bucket(Vote.created_at).label("bucket")
+    bucket = hour_bucket(Vote.created_at).label("bucket")
     hourly = db.session.execute(
         select(bucket, func.count())
         .join(Idea, Idea.id == Vote.idea_id)
@@ -512,22 +502,8 @@ def participation_figures(challenge: Challenge, locale: str = "de") -> Participa
         comments=int(comments or 0),
         by_district=by_district,
         by_category=by_category,
-        by_day=_per_berlin_day(hourly),
+        by_day=per_berlin_day(hourly),
     )
-
-
-def _per_berlin_day(hourly) -> list[tuple]:
-    """Fold (UTC hour, count) rows into [(Berlin date, count)], oldest first."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Berlin")
-    days: dict = {}
-    for bucket, count in hourly:
-        if isinstance(bucket, str):
-            bucket = datetime.fromisoformat(bucket)
-        if bucket.tzinfo is None:
-            bucket = bucket.replace(tzinfo=ZoneInfo("UTC"))
-        day = bucket.astimezone(zone).date()
-        days[day] = days.get(day, 0) + int(count)
-    return sorted(days.items())
 
 
 # --- asking for the results by mail -------------------------------------------------------
