@@ -39,6 +39,8 @@ SUBJECTS = {
     "cocreator_invitation": _l("Your idea becomes a lab project: join as co-creator?"),
     "project_update": _l("News from a lab project you follow"),
     "results_published": _l("The results are out"),
+    "idea_merged": _l("Your idea has been merged with a similar one"),
+    "idea_merged_follower": _l("An idea you support has been merged with a similar one"),
 }
 
 
