@@ -233,11 +233,16 @@ def _lock(source: Idea, target_key: int) -> tuple[Idea, Idea | None]:
     """Lock the challenge row, then both idea rows in id order, and read them afresh.
 
     The challenge first, as a paper-vote sheet and freezing do: a merge lands before the
-    freeze or is refused. The ideas in id order: two merges crossing each other queue
-    instead of deadlocking.
+    freeze or is refused. FOR NO KEY UPDATE, not FOR UPDATE: every vote and ballot row
+    written meanwhile takes a KEY SHARE lock on the challenge row (its foreign key), and a
+    vote holding its idea's lock would otherwise wait for us while we wait for its idea
+    (the race test found that deadlock). The ideas in id order: two merges crossing each
+    other queue instead of deadlocking.
     """
     db.session.execute(
-        select(Challenge.id).where(Challenge.id == source.challenge_id).with_for_update()
+        select(Challenge.id)
+        .where(Challenge.id == source.challenge_id)
+        .with_for_update(key_share=True)
     ).all()
     locked = {
         row.id: row

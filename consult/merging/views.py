@@ -43,8 +43,9 @@ def merge(challenge_id: int, idea_id: int):
     source = services.get_challenge_idea(challenge, idea_id) or abort(404)
     form = MergeForm(services.merge_targets(source))
     problem = services.source_problem(source)
-    status = problem.status if problem else form_status(form)
-    if form.validate_on_submit() and "back" not in request.form:
+    going_back = "back" in request.form  # from the confirmation page, to change the form
+    status = problem.status if problem else 200 if going_back else form_status(form)
+    if form.validate_on_submit() and not going_back:
         values = form.values()
         try:
             if request.form.get("confirm") == "1":
