@@ -125,7 +125,7 @@ def test_forged_ids_are_404(client, as_staff, world, make_user):
 
     elsewhere = make_challenge()
     foreign = make_idea(elsewhere, make_user(), title="Anderswo")
-    assert client.get(f"/staff/challenges/999999/merge").status_code == 404
+    assert client.get("/staff/challenges/999999/merge").status_code == 404
     assert (
         client.get(f"/staff/challenges/{world.challenge.id}/ideas/999999/merge").status_code == 404
     )
