@@ -8,6 +8,7 @@ from merging_support import (
     count,
     merge,
     merge_world,
+    says,
     used,
     vote,
     vote_rows,
@@ -69,7 +70,10 @@ def test_a_vote_for_the_merged_idea_is_refused_and_changes_nothing(app, make_use
     merge(w)
     with pytest.raises(UserError) as refused:
         vote(citizen, w.source)
-    assert refused.value.status == 404
+    assert refused.value.status == 409
+    assert refused.value.message == says(
+        "This idea has been merged into another one. Please vote for that idea."
+    )
     assert used(w.challenge, citizen) == 0
     assert_consistent()
 
@@ -262,3 +266,30 @@ def test_the_redirect_target_of_a_published_idea_is_none(app, make_user):
     assert services.merged_target(w.source.id) is None
     assert services.merged_target(10**12) is None
     assert now()  # the clock runs
+
+
+def test_event_votes_move_and_a_participant_with_dots_on_both_keeps_one(app):
+    """A live event taken into the challenge: its round's dots count as event votes. Merging
+    one of its ideas into the other moves the dots; a participant who gave both a dot keeps
+    one and the round ballot gets the other back; nobody is counted twice."""
+    from events.intake_support import evening
+    from events.round_support import assert_ballots_match_rows
+
+    from consult.events import intake
+    from consult.events.models import RoundVote
+
+    w = evening()
+    intake.import_event(w["event"], w["staff"], w["round"].id)
+    a, b, challenge = w["a"], w["b"], w["challenge"]
+    db.session.expire_all()
+    assert votes.event_vote_totals(challenge) == {a.id: 2, b.id: 2}
+
+    result = services.merge_idea(w["staff"], b, a.id, "Bürgeramt", NOTE_DE, "")
+
+    assert result.preview.event_votes == 2
+    assert count(RoundVote, RoundVote.idea_id == b.id) == 0
+    assert votes.event_vote_totals(challenge) == {a.id: 2}
+    assert votes.counted_votes(challenge)[a.id] == 3  # Cem's online vote, Anna's and Ben's dots
+    assert_ballots_match_rows()
+    assert votes.check_round_ballots() == []
+    assert_consistent()
