@@ -106,11 +106,10 @@ def mergeable_ideas(challenge: Challenge) -> list[Idea]:
 
 def source_problem(source: Idea) -> UserError | None:
     """Why ``source`` cannot be merged into any idea, or None (shown before the form)."""
-    if source.challenge.is_frozen:
-        try:
-            check_not_frozen(source.challenge)
-        except UserError as error:
-            return error
+    try:
+        check_not_frozen(source.challenge)
+    except UserError as error:
+        return error
     if source.status == "merged":
         return UserError(_("This idea has already been merged into another idea."), status=409)
     if source.status != "published":
@@ -205,16 +204,15 @@ def check_merge(source: Idea, target_id) -> Idea:
 
 def clean_answer(department, note_de, note_en) -> dict:
     """The department and the bilingual note as stored; every refusal at its field."""
+    checks = {
+        "department": (department, DEPARTMENT_MAX, True),
+        "note_de": (note_de, NOTE_MAX, False),
+        "note_en": (note_en, NOTE_MAX, False),
+    }
     errors, values = {}, {}
-    for name, check in (
-        ("department", lambda v: checked_text(v, "department", DEPARTMENT_MAX, line=True,
-                                              required=True)),
-        ("note_de", lambda v: checked_text(v, "note_de", NOTE_MAX)),
-        ("note_en", lambda v: checked_text(v, "note_en", NOTE_MAX)),
-    ):  # fmt: skip
+    for name, (raw, limit, line) in checks.items():
         try:
-            values[name] = check({"department": department, "note_de": note_de,
-                                  "note_en": note_en}[name])  # fmt: skip
+            values[name] = checked_text(raw, name, limit, line=line, required=line)
         except UserError as error:
             errors[name] = error.message
     if not errors and not (values["note_de"] or values["note_en"]):

@@ -134,3 +134,59 @@ def test_votes_withdrawals_and_merges_at_once_keep_every_budget_and_count(app, m
             )
             == 1
         )
+
+
+def test_comments_and_follows_during_a_merge_neither_deadlock_nor_lose_a_count(app, make_user):
+    """Citizens comment on and follow both ideas while the merge runs: every request ends
+    (no deadlock between a comment's foreign-key lock and the merge's row locks), and each
+    idea's cached comment count equals its published comments afterwards."""
+    from merging_support import merge_world
+
+    from consult.ideas import services as ideas
+    from consult.ideas.models import Comment, IdeaFollower
+
+    w = merge_world(make_user)
+    staff_id, source_id, target_id = w.staff.id, w.source.id, w.target.id
+    people = [make_user().id for _ in range(20)]
+    outcomes: list = []
+
+    def citizen_job(user_id: int, idea_id: int, follow: bool):
+        def job():
+            with app.app_context():
+                try:
+                    user, idea = db.session.get(User, user_id), db.session.get(Idea, idea_id)
+                    if follow:
+                        ideas.follow_idea(user, idea)
+                    else:
+                        ideas.add_comment(user, idea, "Dafür!")
+                    outcomes.append("ok")
+                except UserError as error:
+                    outcomes.append(error.status)
+                finally:
+                    db.session.remove()
+
+        return job
+
+    def merge_job():
+        with app.app_context():
+            try:
+                services.merge_idea(db.session.get(User, staff_id), db.session.get(Idea, source_id),
+                                    target_id, "Bürgeramt", NOTE_DE, "")  # fmt: skip
+                outcomes.append("merged")
+            finally:
+                db.session.remove()
+
+    jobs = [citizen_job(uid, (source_id, target_id)[i % 2], i % 3 == 0)
+            for i, uid in enumerate(people)]  # fmt: skip
+    run(app, [*jobs, merge_job])
+
+    assert outcomes.count("merged") == 1 and set(outcomes) <= {"ok", "merged", 409}
+    db.session.expire_all()
+    for idea_id in (source_id, target_id):
+        published = db.session.scalar(
+            select(func.count()).where(Comment.idea_id == idea_id, Comment.status == "published")
+        )
+        assert db.session.get(Idea, idea_id).comment_count == published
+    following = db.session.scalars(select(IdeaFollower.user_id).where(
+        IdeaFollower.idea_id == target_id)).all()  # fmt: skip
+    assert len(following) == len(set(following))
