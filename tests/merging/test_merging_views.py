@@ -176,3 +176,12 @@ def test_the_audit_log_names_the_merge(client, as_staff, world):
     merge(world)
     page = client.get("/staff/audit").get_data(as_text=True)
     assert "Mehr Bäume am Markt" in page and "Bäume für den Marktplatz" in page
+
+
+def test_the_authors_list_says_merged_and_links_to_where_the_idea_went(client, login, world):
+    merge(world)
+    login(world.source_author)
+    page = client.get("/my/ideas")
+    assert page.status_code == 200
+    assert shows(page, "Merged with a similar idea")
+    assert f'href="/ideas/{world.source.id}"' in page.get_data(as_text=True)
