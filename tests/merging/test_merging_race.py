@@ -7,6 +7,7 @@ order (serial semantics): the invariants must hold either way.
 
 import random
 
+import pytest
 from merging_support import NOTE_DE, assert_consistent
 from setup_support import run_together
 from sqlalchemy import func, select
@@ -22,6 +23,14 @@ from consult.voting import services as votes
 from consult.voting.models import Ballot, Vote
 
 BUDGET = 2
+
+
+@pytest.fixture
+def app_config(redis_url):
+    # Jobs go to Redis, as in production: run inline, each committing thread's mail would
+    # take a second pooled connection while its first is still checked out (SQLAlchemy's
+    # after_commit), and a few dozen threads could then wait on the pool for each other.
+    return {"REDIS_URL": redis_url}
 
 
 def run(app, jobs: list) -> None:
@@ -147,7 +156,9 @@ def test_comments_and_follows_during_a_merge_neither_deadlock_nor_lose_a_count(a
 
     w = merge_world(make_user)
     staff_id, source_id, target_id = w.staff.id, w.source.id, w.target.id
-    people = [make_user().id for _ in range(20)]
+    # Fewer threads than the connection pool holds (15): every comment queues a mail to the
+    # idea's author, and a commit that queues a job takes a second connection for it.
+    people = [make_user().id for _ in range(11)]
     outcomes: list = []
 
     def citizen_job(user_id: int, idea_id: int, follow: bool):
