@@ -14,8 +14,8 @@ from consult.events.models import Event, EventParticipant
 from consult.extensions import db
 from consult.ideas.models import Comment, IdeaFollower, Report
 from consult.media.models import Image
-from consult.projects.models import CoCreator, LabProject
 from consult.notifications.models import ChallengeFollower, DigestItem, NotificationSent
+from consult.projects.models import CoCreator, LabProject
 from consult.results.models import ResultsSubscription
 from consult.voting import services as voting
 
