@@ -220,8 +220,9 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
         following=participates and services.is_following(current_user, idea),
         lab_project=project_of_idea(idea.id),
         # Ideas from a live event credit the people in the room who posted them; an idea
-        # that took duplicates in credits their authors too.
-        credited_names=credits if idea.event_id or len(credits) > 1 else [],
+        # that took duplicates in names their authors after its own.
+        credited_names=credits if idea.event_id else [],
+        also_proposed_by=[] if idea.event_id else credits[1:],
         merged_from=merged_from_notice(idea, request.args.get("merged_from")),
         voting=voting,
         tally=tally,

@@ -75,6 +75,7 @@ def test_staff_merge_a_duplicate_and_its_old_link_leads_to_the_idea_that_stays(
     expect(page.get_by_role("heading", level=1)).to_have_text(w.target.title)
     facts = page.locator("dl.idea-facts")
     expect(facts).to_contain_text("Bob")
+    expect(facts).to_contain_text(tr(locale, "Also proposed by"))
     expect(facts).to_contain_text("Alice")
     button = page.locator(f'form[data-idea="{w.target.id}"] button')
     expect(button).to_have_attribute("aria-pressed", "true")
