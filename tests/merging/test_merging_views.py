@@ -185,3 +185,10 @@ def test_the_authors_list_says_merged_and_links_to_where_the_idea_went(client, l
     assert page.status_code == 200
     assert shows(page, "Merged with a similar idea")
     assert f'href="/ideas/{world.source.id}"' in page.get_data(as_text=True)
+
+
+def test_a_post_without_the_csrf_token_changes_nothing(client, as_staff, world):
+    response = client.post(url(world), data=dict(form(world), confirm="1"))
+    assert response.status_code == 400
+    assert db.session.get(Idea, world.source.id).status == "published"
+    assert count(AuditEntry, AuditEntry.action == "idea.merge") == 0
