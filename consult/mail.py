@@ -33,6 +33,8 @@ SUBJECTS = {
     "idea_hidden": _l("Your idea has been hidden"),
     "comment_hidden": _l("Your comment has been hidden"),
     "vote_released": _l("Your vote is free again"),
+    "idea_merged": _l("Your idea has been merged with a similar one"),
+    "idea_merged_follower": _l("An idea you support has been merged with a similar one"),
     "jury_reminder": _l("Reminder: your jury scores are still open"),
     "jury_seated": _l("You are on the jury"),
     "jury_ideas_ready": _l("The shortlist is ready: your ideas are waiting"),

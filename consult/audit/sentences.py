@@ -305,6 +305,24 @@ def _released(count: int) -> Markup:
     )
 
 
+@sentence("idea.merge", _l("Duplicate idea merged"))
+def _idea_merge(n, e, d):
+    said = _say(
+        _("%(actor)s merged the duplicate idea %(idea)s into %(target)s."),
+        actor=n.actor(e), idea=n.idea(e.object_id), target=n.idea(d.get("idea")),
+    )  # fmt: skip
+    moved = d.get("votes_moved")
+    if isinstance(moved, int) and moved > 0:
+        said += Markup(" ") + _say(
+            ngettext("%(num)s vote moved with it.", "%(num)s votes moved with it.", moved),
+            num=moved,
+        )
+    released = d.get("votes_released")
+    if isinstance(released, int) and released > 0:
+        said += Markup(" ") + _released(released)
+    return said
+
+
 # --- ideas from a live event's room -------------------------------------------------------
 
 

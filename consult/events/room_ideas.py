@@ -439,7 +439,7 @@ def _target_error(event: Event, idea: Idea, target: Idea | None) -> UserError | 
     return None
 
 
-def _move_round_votes(source_id: int, target_id: int) -> tuple[int, int]:
+def move_round_votes(source_id: int, target_id: int) -> tuple[int, int]:
     """Move the dots on ``source_id`` to ``target_id``, round by round.
 
     Where the same participant already has a dot on the target in that round, the
@@ -478,7 +478,7 @@ def merge_room_idea(
 
     The two idea rows are locked in id order first (so two merges crossing each other
     cannot deadlock, and no vote lands on either meanwhile); then the states are checked,
-    the round votes move (see ``_move_round_votes``), ideas merged into this one are
+    the round votes move (see ``move_round_votes``), ideas merged into this one are
     passed on to the target, and the idea becomes ``merged``. ``seen`` is the state the
     moderator's page showed (see ``hide_room_idea``). Audited; walls are told. Returns
     the target.
@@ -508,7 +508,7 @@ def merge_room_idea(
         db.session.rollback()
         raise error
     target = locked[target_key]
-    moved, returned = _move_round_votes(idea.id, target.id)
+    moved, returned = move_round_votes(idea.id, target.id)
     # Ideas merged into this one earlier now credit the target directly: no chains.
     db.session.execute(
         update(Idea)

@@ -75,6 +75,8 @@ STATUS_LABELS = {
     "published": _l("Published"),
     "hidden": _l("Hidden by moderation"),
     "withdrawn": _l("Withdrawn"),
+    # Its link leads to the idea it was merged into, which credits its author.
+    "merged": _l("Merged with a similar idea"),
 }
 NOTE_MAX = 1000
 

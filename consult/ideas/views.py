@@ -1,6 +1,6 @@
 """Ideas: writing, submitting, editing and withdrawing them; comments and reports."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..caching import public_page
@@ -10,6 +10,7 @@ from ..events.room_ideas import credited_names
 from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..media.services import get_image
+from ..merging.services import merged_from_notice, merged_target
 from ..moderation.services import hide_reason_text
 from ..permissions import login_required, role_required, user_has_role
 from ..projects.services import project_of_idea
@@ -168,6 +169,10 @@ def delete(idea_id: int):
 @bp.get("/ideas/<int:idea_id>")
 @public_page(max_age=60)
 def show(idea_id: int):
+    # A merged duplicate's old link leads to the idea it was merged into, with a notice.
+    merged_into = merged_target(idea_id)
+    if merged_into is not None:
+        return redirect(url_for("ideas.show", idea_id=merged_into, merged_from=idea_id))
     idea = services.get_visible_idea(idea_id, current_user) or abort(404)
     return _render_show(idea)
 
@@ -190,6 +195,7 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
                 forms[comment.id] = ReportForm(formdata=None, prefix=_report_prefix(comment.id))
     forms.update(report_forms or {})
     voting = votes.voting_panel(current_user, idea.challenge, idea_id=idea.id)
+    credits = credited_names(idea)
     # The count, unless the challenge hides counts while voting (paper votes included).
     tally = None
     if (
@@ -222,8 +228,11 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
         can_comment=services.can_comment(idea),
         following=participates and services.is_following(current_user, idea),
         lab_project=project_of_idea(idea.id),
-        # Ideas from a live event credit the people in the room who posted them.
-        credited_names=credited_names(idea) if idea.event_id else [],
+        # Ideas from a live event credit the people in the room who posted them; an idea
+        # that took duplicates in names their authors after its own.
+        credited_names=credits if idea.event_id else [],
+        also_proposed_by=[] if idea.event_id else credits[1:],
+        merged_from=merged_from_notice(idea, request.args.get("merged_from")),
         voting=voting,
         tally=tally,
         status_labels=services.STATUS_LABELS,

@@ -77,6 +77,12 @@ def _check_voter(user, challenge: Challenge) -> None:
 
 def _votable_idea(challenge: Challenge, idea_id: int) -> Idea:
     idea = db.session.get(Idea, idea_id)
+    if idea is not None and idea.challenge_id == challenge.id and idea.status == "merged":
+        # A page opened before a merge: say where the idea went rather than "no such idea".
+        raise UserError(
+            _("This idea has been merged into another one. Please vote for that idea."),
+            status=409,
+        )
     if (
         idea is None
         or idea.challenge_id != challenge.id
