@@ -39,6 +39,7 @@ SUBJECTS = {
     "cocreator_invitation": _l("Your idea becomes a lab project: join as co-creator?"),
     "project_update": _l("News from a lab project you follow"),
     "results_published": _l("The results are out"),
+    "idea_answered": _l("The city has answered an idea"),
 }
 
 
