@@ -34,11 +34,11 @@ DEPARTMENT_MAX = 160
 
 STATE_LABELS = {
     "under_review": _l("Under review"),
-    "shortlisted": _l("Shortlisted by the jury"),
+    "shortlisted": _l("Shortlisted"),
     "not_pursued": _l("Not pursued"),
-    "already_planned": _l("Already planned by the city"),
-    "merged": _l("Merged into another idea"),
-    "lab_project": _l("Became a lab project"),
+    "already_planned": _l("Already planned"),
+    "merged": _l("Merged"),
+    "lab_project": _l("Lab project"),
 }
 # Why an automatic state is what it is, for the idea page and the answer form.
 AUTOMATIC_REASONS = {

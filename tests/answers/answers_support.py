@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from jury.jury_support import evaluation_challenge, make_idea, shortlist  # noqa: F401
+from jury.jury_support import evaluation_challenge, make_idea, says_n, shortlist  # noqa: F401
 from sqlalchemy import func, select
 from testdata import html, plain, says, shows  # noqa: F401
 
