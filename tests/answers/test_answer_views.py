@@ -5,7 +5,6 @@ import re
 
 import pytest
 from answers_support import (
-    says_n,
     answer_data,
     answer_url,
     answers_world,
@@ -13,6 +12,7 @@ from answers_support import (
     make_idea,
     plain,
     says,
+    says_n,
     shortlist,
     shows,
     state,
