@@ -45,7 +45,8 @@ def test_staff_answer_an_idea_and_a_citizen_finds_and_reads_the_answer(
     check(desk)
     waiting = desk.locator("table")
     expect(waiting.get_by_role("row")).to_have_count(3)  # the header and two ideas
-    waiting.get_by_role("link", name=f"{tr(locale, 'Write the answer')}: Bäume am Markt").click()
+    row = waiting.get_by_role("row").filter(has_text="Bäume am Markt")
+    row.get_by_role("link", name=tr(locale, "Write the answer")).click()
     check(desk)
     desk.get_by_label(tr(locale, "State"), exact=True).select_option(
         label=tr(locale, "Already planned")
