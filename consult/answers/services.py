@@ -212,7 +212,7 @@ def answer_idea(actor, challenge: Challenge, idea_id: int, data: dict) -> str:
         raise UserError(_("Only staff can answer ideas."), status=403)
     idea = _answerable_idea(challenge, idea_id)
     # Locked (PostgreSQL), so that two staff changing the state at once are serialised.
-    answer = db.session.get(IdeaAnswer, idea.id, with_for_update=True)
+    answer = db.session.get(IdeaAnswer, idea.id, with_for_update=True, populate_existing=True)
     fixed = _fixed_state(idea, answer)
     state = _checked_state(data.get("state"), fixed)
     values = _checked_texts(data)
