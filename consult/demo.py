@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from .accounts.models import RoleGrant, User
 from .accounts.passwords import hash_password
 from .accounts.services import clean_pseudonym
+from .answers.models import IdeaAnswer
 from .challenges.models import Category, Challenge
 from .clock import now, travel
 from .districts import District
@@ -72,6 +73,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
     _seed_voters()
     db.session.flush()
     _seed_challenge()
+    db.session.flush()
+    _seed_answers()
     _seed_event()
     _seed_jury_challenge()
     db.session.commit()
@@ -164,6 +167,54 @@ def _seed_challenge() -> None:
                 status="published",
                 submitted_at=published,
                 published_at=published,
+            )
+        )
+
+
+# Official answers to two ideas of the running challenge: (idea title, state, German and
+# English answer, department).
+DEMO_ANSWERS = [
+    (
+        "Trinkbrunnen an allen Plätzen",
+        "already_planned",
+        "Danke! Die Stadtwerke stellen bis zum Sommer **sechs neue Trinkbrunnen** auf, "
+        "darunter am Alten Markt und am Friedensplatz.",
+        "Thank you! By the summer the city utilities will set up **six new drinking "
+        "fountains**, among them at the Alter Markt and the Friedensplatz.",
+        "Stadtwerke / Tiefbauamt",
+    ),
+    (
+        "Fahrradparkhaus am Hauptbahnhof",
+        "under_review",
+        "Wir prüfen gerade, welche Flächen am Nordausgang in Frage kommen.",
+        "We are checking which sites at the north exit could be used.",
+        "Mobilitätsplanung",
+    ),
+]
+
+
+def _seed_answers() -> None:
+    """Official answers to two demo ideas, so that the answer box and filter show something."""
+    staff = db.session.scalar(select(User).where(User.email == "team@demo.example"))
+    challenge_id = db.session.scalar(
+        select(Challenge.id).where(Challenge.title_de == DEMO_CHALLENGE_TITLE)
+    )
+    for title, state, text_de, text_en, department in DEMO_ANSWERS:
+        idea = db.session.scalar(
+            select(Idea).where(Idea.challenge_id == challenge_id, Idea.title == title)
+        )
+        if idea is None or db.session.get(IdeaAnswer, idea.id) is not None:
+            continue
+        db.session.add(
+            IdeaAnswer(
+                idea_id=idea.id,
+                state=state,
+                text_de=text_de,
+                text_en=text_en,
+                html_de=render_markdown(text_de),
+                html_en=render_markdown(text_en),
+                department=department,
+                answered_by_id=staff.id if staff else None,
             )
         )
 

@@ -44,6 +44,7 @@ SUBJECTS = {
     "voting_opens": _l("Voting has opened"),
     "voting_closes_soon": _l("Voting closes in 24 hours"),
     "weekly_digest": _l("Your weekly summary"),
+    "idea_answered": _l("The city has answered an idea"),
 }
 
 

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from ..accounts.models import User
+from ..answers.services import STATE_LABELS as ANSWER_STATE_LABELS
 from ..challenges.models import Challenge
 from ..extensions import db
 from ..i18n import _, _l, current_locale, format_local
@@ -280,6 +281,21 @@ def _idea_publish(n, e, d):
     return _say(
         _("%(actor)s published the idea %(idea)s."), actor=n.actor(e), idea=n.idea(e.object_id)
     )
+
+
+@sentence("idea.answer", _l("Idea answered"))
+def _idea_answer(n, e, d):
+    if d.get("change") == "text":
+        return _say(
+            _("%(actor)s corrected the official answer to the idea %(idea)s."),
+            actor=n.actor(e), idea=n.idea(e.object_id),
+        )  # fmt: skip
+    code = d.get("state") if isinstance(d.get("state"), str) else ""
+    state = ANSWER_STATE_LABELS.get(code, _l("an unknown state"))
+    return _say(
+        _("%(actor)s answered the idea %(idea)s: %(state)s."),
+        actor=n.actor(e), idea=n.idea(e.object_id), state=str(state),
+    )  # fmt: skip
 
 
 @sentence("idea.hide", _l("Idea hidden"))

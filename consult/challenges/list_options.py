@@ -8,6 +8,7 @@ Searches longer than the limit are cut, never refused.
 import re
 from dataclasses import dataclass, field
 
+from ..answers.states import LIST_FILTERS
 from ..ideas.services import SEARCH_MAX, SEED_MAX, SORTS
 
 # Page numbers beyond this are "past the end" anyway; the service shows the last page.
@@ -20,6 +21,8 @@ class ListOptions:
     sort: str = "newest"
     category_id: int | None = None
     district_id: int | None = None
+    # An official answer's state, or "unanswered" (consult.answers.states.LIST_FILTERS).
+    answer: str | None = None
     query: str = ""
     page: int = 1
     seed: int | None = None
@@ -38,6 +41,8 @@ class ListOptions:
             args["category"] = self.category_id
         if self.district_id is not None:
             args["district"] = self.district_id
+        if self.answer is not None:
+            args["answer"] = self.answer
         if self.query:
             args["q"] = self.query
         return args
@@ -74,6 +79,12 @@ def read_list_options(
             setattr(options, attribute, value)
         else:
             options.ignored.append(name)
+
+    answer = args.get("answer", "")
+    if answer in LIST_FILTERS:
+        options.answer = answer
+    elif answer:
+        options.ignored.append("answer")
 
     query = " ".join(args.get("q", "").split())
     if len(query) > SEARCH_MAX:

@@ -89,6 +89,7 @@ def show(challenge_id: int):
             query=options.query,
             page=options.page,
             seed=options.seed or 1,
+            answer=options.answer,
         ),
     )
 

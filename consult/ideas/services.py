@@ -24,6 +24,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import jobs, ratelimit
 from ..accounts.models import User
+from ..answers.states import answer_filter_sql, effective_state_sql
 from ..audit.services import record_action
 from ..challenges.models import Category, Challenge
 from ..clock import now
@@ -658,6 +659,8 @@ class ListedIdea(NamedTuple):
     thumbnail_digest: str | None
     # Counted paper plus event votes (0 when the challenge does not count offline votes).
     paper_votes: int = 0
+    # The state of its official answer, None while it has none (consult.answers.states).
+    answer_state: str | None = None
 
     @property
     def votes(self) -> int:
@@ -703,6 +706,7 @@ def list_ideas(
     query: str = "",
     page: int = 1,
     seed: int = 1,
+    answer: str | None = None,
 ) -> IdeaPage:
     """One page of the challenge's published ideas: two queries, whatever their number.
 
@@ -714,6 +718,8 @@ def list_ideas(
         conditions.append(Idea.category_id == category_id)
     if district_id is not None:
         conditions.append(Idea.district_id == district_id)
+    if answer is not None:
+        conditions.append(answer_filter_sql(answer))
     if (query or "").strip():
         conditions.append(_search_clause(query))
     total = db.session.scalar(select(func.count()).select_from(Idea).where(*conditions))
@@ -755,7 +761,13 @@ def list_ideas(
     # Authors and images come as columns, not objects: a User would bring its roles along.
     author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
     statement, paper_votes = with_paper(
-        select(Idea, author_name, func.substr(Idea.body_html, 1, _EXCERPT_SOURCE), Image.digest)
+        select(
+            Idea,
+            author_name,
+            func.substr(Idea.body_html, 1, _EXCERPT_SOURCE),
+            Image.digest,
+            effective_state_sql(),
+        )
         .join(page_ids, page_ids.c.id == Idea.id)
         .outerjoin(User, User.id == Idea.author_id)
         .outerjoin(Image, Image.id == Idea.image_id),
@@ -773,8 +785,10 @@ def list_ideas(
         ).order_by(*ordering(paper_votes))
     ).all()
     result.items = [
-        ListedIdea(idea, name, _excerpt(html), digest, int(paper_n[0]) if paper_n else 0)
-        for idea, name, html, digest, *paper_n in rows
+        ListedIdea(
+            idea, name, _excerpt(html), digest, int(paper_n[0]) if paper_n else 0, answer_state
+        )
+        for idea, name, html, digest, answer_state, *paper_n in rows
     ]
     return result
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import jobs
 from ..accounts.models import User
+from ..answers.services import answer_counts
 from ..audit.services import record_action
 from ..challenges.models import Challenge
 from ..clock import now
@@ -326,6 +327,8 @@ class ResultsPage:
     highlights: list[Highlight]
     projects: list[LabProject]
     figures: "ParticipationFigures"
+    # (ideas with an official answer, published ideas): see consult.answers.
+    answers: tuple[int, int] = (0, 0)
 
 
 def results_page(challenge: Challenge, announcement: Announcement, locale: str) -> ResultsPage:
@@ -348,7 +351,7 @@ def results_page(challenge: Challenge, announcement: Announcement, locale: str) 
     ]
     return ResultsPage(
         challenge, announcement, snapshot, view, highlights, projects,
-        participation_figures(challenge, locale),
+        participation_figures(challenge, locale), answer_counts(challenge.id),
     )  # fmt: skip
 
 

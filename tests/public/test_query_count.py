@@ -18,6 +18,8 @@ VARIANTS = [
     "?q=Spielplatz+Park",
     "?q=Spielplatz&sort=votes&category={category}&district={district}&page=2",
     "?page=" + "9" * 300,
+    "?answer=unanswered",
+    "?answer=unanswered&sort=votes&category={category}&page=2",
 ]
 
 
