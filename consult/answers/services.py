@@ -301,9 +301,13 @@ def _unanswered(challenge_id: int):
     )
 
 
-def unanswered_ideas(challenge_id: int) -> list[Idea]:
-    """The published ideas of a challenge without an official answer, oldest first."""
-    return list(db.session.scalars(_unanswered(challenge_id).order_by(Idea.published_at, Idea.id)))
+def unanswered_ideas(challenge_id: int, limit: int | None = None) -> list[Idea]:
+    """The published ideas of a challenge without an official answer, oldest first
+    (the first ``limit`` of them, when given)."""
+    query = _unanswered(challenge_id).order_by(Idea.published_at, Idea.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
 
 
 def count_unanswered(challenge_id: int) -> int:

@@ -331,9 +331,7 @@ def moderation_backlog(challenge: Challenge, at: datetime | None = None) -> Back
 
 
 def _unanswered_list(challenge: Challenge, at: datetime, limit: int | None) -> list[WaitingIdea]:
-    ideas = unanswered_ideas(challenge.id)
-    if limit is not None:
-        ideas = ideas[:limit]
+    ideas = unanswered_ideas(challenge.id, limit)
     return [
         WaitingIdea(idea.id, idea.title, idea.language, idea.published_at,
                     _age(at, idea.published_at))
