@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from .errors import FieldErrors, UserError
 from .i18n import _l
 
 __all__ = [
@@ -55,7 +56,12 @@ def consent_field(label) -> BooleanField:
 
 
 def show_error(form: FlaskForm, error) -> None:
-    """Attach a service's UserError to its field, or to the form as a whole."""
+    """Attach a service's UserError to its field, or to the form as a whole; a FieldErrors
+    (several fields refused at once) to each of its fields."""
+    if isinstance(error, FieldErrors):
+        for name, message in error.errors.items():
+            show_error(form, UserError(message, field=name))
+        return
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = (

@@ -90,3 +90,29 @@ def run_together(jobs: list, workers: int | None = None) -> list:
 
     with ThreadPoolExecutor(max_workers=workers or len(jobs)) as pool:
         return list(pool.map(run, jobs))
+
+
+def vote_job(app, outcomes: list, user_id: int, challenge_id: int, idea_id: int, cast: bool):
+    """A job for ``run_together``: one citizen casts (or withdraws) one vote, in an app
+    context of its own; "ok" or the refusal's status is appended to ``outcomes``."""
+    from consult.accounts.models import User
+    from consult.challenges.models import Challenge
+    from consult.errors import UserError
+    from consult.voting import services as votes
+
+    def job():
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                challenge = db.session.get(Challenge, challenge_id)
+                if cast:
+                    votes.cast_vote(user, challenge, idea_id)
+                else:
+                    votes.withdraw_vote(user, challenge, idea_id)
+                outcomes.append("ok")
+            except UserError as error:
+                outcomes.append(error.status)
+            finally:
+                db.session.remove()
+
+    return job

@@ -73,8 +73,7 @@ def post_room_idea(event_id: int):
         try:
             idea = room_ideas.post_room_idea(event, participant, form.idea_data())
         except FieldErrors as error:
-            for name, message in error.errors.items():
-                show_error(form, UserError(message, field=name))
+            show_error(form, error)
             return _render_room_ideas(event, participant, form, 400)
         except UserError as error:
             abort(error.status, description=error.message)

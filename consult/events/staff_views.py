@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..caching import make_public
 from ..challenges.models import Challenge
-from ..errors import FieldErrors, UserError
+from ..errors import UserError
 from ..extensions import db
 from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
@@ -37,14 +37,6 @@ def _event(event_id: int) -> Event:
     return db.session.get(Event, event_id) or abort(404)
 
 
-def _show_errors(form, error: UserError) -> None:
-    if isinstance(error, FieldErrors):
-        for field, message in error.errors.items():
-            show_error(form, UserError(message, field=field))
-    else:
-        show_error(form, error)
-
-
 @bp.route("/staff/challenges/<int:challenge_id>/events", methods=["GET", "POST"])
 @role_required("staff")
 def staff_list(challenge_id: int):
@@ -55,7 +47,7 @@ def staff_list(challenge_id: int):
         try:
             event = services.create_event(current_user, challenge, form.service_data())
         except UserError as error:
-            _show_errors(form, error)
+            show_error(form, error)
             status = error.status
         else:
             flash(_("The event has been created. Open it when the room is ready."), "success")
@@ -93,7 +85,7 @@ def staff_edit(event_id: int):
         try:
             changed = services.update_event(current_user, event, form.service_data())
         except UserError as error:
-            _show_errors(form, error)
+            show_error(form, error)
             status = error.status
         else:
             flash(_("The event has been saved.") if changed else _("Nothing has changed."),

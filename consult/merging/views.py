@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..challenges.models import Challenge
-from ..errors import FieldErrors, UserError
+from ..errors import UserError
 from ..extensions import db
 from ..forms import form_status, show_error
 from ..i18n import _
@@ -17,14 +17,6 @@ bp = Blueprint("merging", __name__)
 
 def _challenge(challenge_id: int) -> Challenge:
     return db.session.get(Challenge, challenge_id) or abort(404)
-
-
-def _show_errors(form, error: UserError) -> None:
-    if isinstance(error, FieldErrors):
-        for field, message in error.errors.items():
-            show_error(form, UserError(message, field=field))
-    else:
-        show_error(form, error)
 
 
 @bp.get("/staff/challenges/<int:challenge_id>/merge")
@@ -64,7 +56,7 @@ def merge(challenge_id: int, idea_id: int):
             if error.field is None:
                 problem = error
             else:
-                _show_errors(form, error)
+                show_error(form, error)
             status = error.status
         else:
             return render_template(

@@ -98,17 +98,21 @@ def test_a_shortlisted_idea_shows_its_state_without_a_written_answer(world, clie
     assert 'name="state"' not in form and says("Shortlisted") in form
 
 
-def test_a_merged_idea_links_to_the_idea_it_was_merged_into(world, client, login, make_user):
+def test_a_merged_ideas_link_leads_to_the_idea_it_was_merged_into(world, client, login, make_user):
     from consult.answers.models import IdeaAnswer
 
     duplicate, target = world.ideas[2], world.ideas[0]
     duplicate.status, duplicate.merged_into_id = "merged", target.id
     db.session.add(IdeaAnswer(idea_id=duplicate.id, state="merged", department="Team"))
     db.session.commit()
-    login(make_user(roles=("citizen", "moderator")))  # who may open a merged idea's page
-    page = html(client.get(f"/ideas/{duplicate.id}"))
-    assert says("Merged") in page
-    assert f'<a href="/ideas/{target.id}" lang="de" dir="auto">Bäume am Markt</a>' in page
+    login(make_user(roles=("citizen", "moderator")))
+    # The duplicate's page itself is never shown: its link leads to the idea it went into.
+    response = client.get(f"/ideas/{duplicate.id}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/ideas/{target.id}?merged_from={duplicate.id}"
+    page = html(client.get(response.headers["Location"]))
+    assert says("The idea you opened has been merged into this one:") in page
+    assert db.session.get(IdeaAnswer, duplicate.id).state == "merged"
 
 
 def test_the_idea_list_filters_by_answer_state(world, client):

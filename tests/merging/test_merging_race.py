@@ -9,12 +9,11 @@ import random
 
 import pytest
 from merging_support import NOTE_DE, assert_consistent
-from setup_support import run_together
+from setup_support import run_together, vote_job
 from sqlalchemy import func, select
 from voting.voting_support import make_idea
 
 from consult.accounts.models import User
-from consult.challenges.models import Challenge
 from consult.errors import UserError
 from consult.extensions import db
 from consult.ideas.models import Idea
@@ -63,22 +62,7 @@ def test_votes_withdrawals_and_merges_at_once_keep_every_budget_and_count(app, m
     merges: dict = {}
 
     def citizen_job(user_id: int, idea_id: int, cast: bool):
-        def job():
-            with app.app_context():
-                try:
-                    user = db.session.get(User, user_id)
-                    challenge = db.session.get(Challenge, challenge_id)
-                    if cast:
-                        votes.cast_vote(user, challenge, idea_id)
-                    else:
-                        votes.withdraw_vote(user, challenge, idea_id)
-                    outcomes.append("ok")
-                except UserError as error:
-                    outcomes.append(error.status)
-                finally:
-                    db.session.remove()
-
-        return job
+        return vote_job(app, outcomes, user_id, challenge_id, idea_id, cast)
 
     def merge_job(name: str, source: int, target: int):
         def job():

@@ -362,7 +362,7 @@ def test_table_headers_keep_their_words_whole(client, staff):
     challenge, _ideas = challenge_with_ideas(1)
     assert "/static/css/staff.css" in client.get(url(challenge)).get_data(as_text=True)
     css = client.get("/static/css/staff.css").get_data(as_text=True)
-    rule = re.search(r"\.paper-votes th, \.paper-entries th \{([^}]*)\}", css)
+    rule = re.search(r"\.paper-votes th, \.paper-entries th[^{]*\{([^}]*)\}", css)
     assert rule is not None
     assert "overflow-wrap: normal" in rule.group(1) and "word-break: normal" in rule.group(1)
 

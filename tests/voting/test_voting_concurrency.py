@@ -17,7 +17,7 @@ from flask import session
 from flask_babel import force_locale, gettext
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
-from setup_support import run_together
+from setup_support import run_together, vote_job
 from sqlalchemy import func, select
 from voting_support import challenge_with_ideas
 from werkzeug.serving import make_server
@@ -241,22 +241,7 @@ def test_service_level_threads_vote_and_withdraw_on_the_same_rows(app):
     outcomes = []
 
     def act(user_id: int, idea_id: int, cast: bool):
-        def job():
-            with app.app_context():
-                user = db.session.get(User, user_id)
-                ch = db.session.get(Challenge, challenge_id)
-                try:
-                    if cast:
-                        services.cast_vote(user, ch, idea_id)
-                    else:
-                        services.withdraw_vote(user, ch, idea_id)
-                    outcomes.append("ok")
-                except UserError as error:
-                    outcomes.append(error.status)
-                finally:
-                    db.session.remove()
-
-        return job
+        return vote_job(app, outcomes, user_id, challenge_id, idea_id, cast)
 
     rng = random.Random(11)
     jobs = [
