@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     notify_voting_opens: Mapped[bool] = mapped_column(default=True, server_default=true())
     notify_voting_closes: Mapped[bool] = mapped_column(default=True, server_default=true())
     notify_answers: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The results of a challenge one follows or asked for on its page.
+    notify_results: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Opt-in: one mail a week with all of the above instead of single mails.
     digest_weekly: Mapped[bool] = mapped_column(default=False, server_default=false())
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

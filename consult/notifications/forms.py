@@ -10,6 +10,7 @@ from .services import KIND_LABELS
 class SettingsForm(FlaskForm):
     voting_opens = BooleanField(KIND_LABELS["voting_opens"])
     voting_closes = BooleanField(KIND_LABELS["voting_closes"])
+    results = BooleanField(KIND_LABELS["results"])
     answers = BooleanField(KIND_LABELS["answers"])
     comments = BooleanField(KIND_LABELS["comments"])
     projects = BooleanField(KIND_LABELS["projects"])

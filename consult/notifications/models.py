@@ -11,7 +11,7 @@ from ..extensions import db
 
 # The kinds of notification mail a person can switch off (DESIGN §9), each a column
 # ``notify_<kind>`` on users. Comments and projects predate this module.
-KINDS = ("voting_opens", "voting_closes", "answers", "comments", "projects")
+KINDS = ("voting_opens", "voting_closes", "results", "answers", "comments", "projects")
 
 
 class ChallengeFollower(db.Model):

@@ -30,6 +30,7 @@ KIND_LABELS = {
     "voting_closes": _l(
         "Voting closes in 24 hours in a challenge I follow, while I have votes left"
     ),
+    "results": _l("The results of a challenge I follow or asked for are published"),
     "answers": _l("The city answers an idea I wrote, follow or voted for"),
     "comments": _l("Someone comments on one of my ideas"),
     "projects": _l("News from a lab project grown from an idea I voted for or follow"),

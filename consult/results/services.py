@@ -13,7 +13,6 @@ from sqlalchemy import delete, exists, func, literal_column, or_, select, union,
 from sqlalchemy.exc import IntegrityError
 
 from .. import jobs
-from ..accounts.models import User
 from ..answers.services import answer_counts
 from ..audit.services import record_action
 from ..challenges.models import Challenge
@@ -609,37 +608,31 @@ def mail_due_results() -> int:
 
 
 def _queue_results_mails(announcement_id: int, challenge_id: int) -> int:
-    """Record one mail per subscriber (in the caller's transaction) and drop the requests."""
+    """Record one mail per subscriber (in the caller's transaction) and drop the requests.
+
+    Through ``notify_people``: a person who switched results mails off gets none, one who
+    chose the weekly digest finds it there, and each mail has its unsubscribe link.
+    """
+    from ..notifications.services import notify_people
+
     announcement = db.session.get(Announcement, announcement_id)
     challenge = db.session.get(Challenge, challenge_id)
-    recipients = list(
-        db.session.scalars(
-            select(User)
-            .join(ResultsSubscription, ResultsSubscription.user_id == User.id)
-            .where(
-                ResultsSubscription.challenge_id == challenge_id,
-                User.deleted_at.is_(None),
-                User.email_verified_at.is_not(None),
-                User.email.is_not(None),
-            )
-            .order_by(User.id)
-        )
-    )
+    subscribers = db.session.scalars(
+        select(ResultsSubscription.user_id).where(ResultsSubscription.challenge_id == challenge_id)
+    ).all()
     url = external_url("results.show", challenge_id=challenge_id)
-    for user in recipients:
-        locale = user.locale if user.locale in ("de", "en") else "de"
+
+    def context(user, locale: str) -> dict:
         title, _lang = announcement.text("title", locale)
         lead, _lang = announcement.text("lead", locale)
         challenge_title, _lang = challenge.text("title", locale)
-        jobs.enqueue(
-            jobs.send_email, user.email, "results_published", locale,
-            {"name": user.pseudonym, "title": title, "lead": lead,
-             "challenge_title": challenge_title, "url": url},
-        )  # fmt: skip
+        return {"title": title, "lead": lead, "challenge_title": challenge_title, "url": url}
+
+    told = notify_people("results", challenge_id, subscribers, "results_published", context)
     db.session.execute(
         delete(ResultsSubscription).where(ResultsSubscription.challenge_id == challenge_id)
     )
-    return len(recipients)
+    return told
 
 
 # --- a person's own data (GDPR export and deletion) ---------------------------------------

@@ -83,6 +83,7 @@ def upgrade():
         batch_op.add_column(sa.Column('notify_voting_opens', sa.Boolean(), server_default=sa.text('true'), nullable=False))
         batch_op.add_column(sa.Column('notify_voting_closes', sa.Boolean(), server_default=sa.text('true'), nullable=False))
         batch_op.add_column(sa.Column('notify_answers', sa.Boolean(), server_default=sa.text('true'), nullable=False))
+        batch_op.add_column(sa.Column('notify_results', sa.Boolean(), server_default=sa.text('true'), nullable=False))
         batch_op.add_column(sa.Column('digest_weekly', sa.Boolean(), server_default=sa.text('false'), nullable=False))
         batch_op.add_column(sa.Column('digest_sent_at', consult.dbtypes.UTCDateTime(), nullable=True))
 
@@ -99,6 +100,7 @@ def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('digest_sent_at')
         batch_op.drop_column('digest_weekly')
+        batch_op.drop_column('notify_results')
         batch_op.drop_column('notify_answers')
         batch_op.drop_column('notify_voting_closes')
         batch_op.drop_column('notify_voting_opens')

@@ -114,6 +114,30 @@ def test_subscribers_only_in_their_language_and_once(app, make_user, mailbox):
     assert subscribers(world.challenge) == 0
 
 
+def test_the_results_mail_can_be_switched_off_and_says_how(app, make_user, mailbox):
+    """Like every notification mail (issue 12): an unsubscribe link and List-Unsubscribe;
+    a person who switched results mails off gets none, one with the digest finds it there."""
+    from consult.notifications.models import DigestItem
+
+    world = frozen_world(make_user)
+    reader = subscribe(world, make_user, pseudonym="Liest", email="liest@example.org")
+    quiet = subscribe(world, make_user, pseudonym="Still", email="still@example.org")
+    weekly = subscribe(world, make_user, pseudonym="Wöchentlich", email="woche@example.org")
+    quiet.notify_results = False
+    weekly.digest_weekly = True
+    db.session.commit()
+    announce(world, embargo=timedelta(hours=1))
+    with travel(timedelta(hours=1, seconds=1)):
+        assert services.mail_due_results() == 2
+    assert [m["To"] for m in mailbox.messages()] == ["liest@example.org"]
+    mail = mailbox.last_to(reader.email)
+    link = mail["List-Unsubscribe"].strip("<>")
+    assert "/notifications/unsubscribe/" in link and link in mailbox.text(mail)
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    held = db.session.scalars(select(DigestItem).where(DigestItem.user_id == weekly.id)).all()
+    assert [(item.kind, item.template) for item in held] == [("results", "results_published")]
+
+
 def test_after_mailing_the_button_is_gone_and_a_late_request_is_refused(
     app, client, make_user, login, mailbox
 ):
