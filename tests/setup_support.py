@@ -92,6 +92,27 @@ def run_together(jobs: list, workers: int | None = None) -> list:
         return list(pool.map(run, jobs))
 
 
+def run_in_contexts(app, jobs: list, ok=None) -> list:
+    """``run_together``, each job in an app context of its own: per job what it returned
+    (or ``ok``, when given), or the status of the UserError it raised."""
+    from consult.errors import UserError
+
+    def settled(job):
+        def run():
+            with app.app_context():
+                try:
+                    result = job()
+                    return result if ok is None else ok
+                except UserError as error:
+                    return error.status
+                finally:
+                    db.session.remove()
+
+        return run
+
+    return run_together([settled(job) for job in jobs])
+
+
 def vote_job(app, outcomes: list, user_id: int, challenge_id: int, idea_id: int, cast: bool):
     """A job for ``run_together``: one citizen casts (or withdraws) one vote, in an app
     context of its own; "ok" or the refusal's status is appended to ``outcomes``."""

@@ -4,13 +4,12 @@ nobody gets two mails."""
 
 import pytest
 from answers_support import answer_data, answers_world, count
-from setup_support import run_together as together
+from setup_support import run_in_contexts
 
 from consult.accounts.models import User
 from consult.answers import services
 from consult.answers.models import IdeaAnswer
 from consult.challenges.models import Challenge
-from consult.errors import UserError
 from consult.extensions import db
 from consult.notifications.models import NotificationSent
 
@@ -18,19 +17,9 @@ pytestmark = pytest.mark.postgres_only
 
 
 def run_together(app, jobs: list) -> list:
-    def outcome(job):
-        def run():
-            with app.app_context():
-                try:
-                    return job()
-                except UserError as error:
-                    return error.status
-                finally:
-                    db.session.remove()
-
-        return run
-
-    return together([outcome(job) for job in jobs])
+    """Each job in its own thread and app context, released together; returns what it
+    returned or the refusal's status per job."""
+    return run_in_contexts(app, jobs)
 
 
 def test_two_first_answers_at_once_store_one_and_mail_once(app, make_user, mailbox):

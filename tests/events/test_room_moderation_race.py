@@ -10,11 +10,10 @@ from events.event_support import (
     published_idea,
     room_idea,
 )
-from setup_support import run_together as together
+from setup_support import run_in_contexts
 from sqlalchemy import func, select
 
 from consult.accounts.models import User
-from consult.errors import UserError
 from consult.events import room_ideas
 from consult.events.models import Event, RoundBallot, RoundVote
 from consult.extensions import db
@@ -24,23 +23,8 @@ pytestmark = pytest.mark.postgres_only
 
 
 def run_together(app, jobs: list) -> list:
-    """Each job in its own thread and app context, released together (``setup_support``);
-    returns "ok" or the refusal's status per job."""
-
-    def outcome(job):
-        def run():
-            with app.app_context():
-                try:
-                    job()
-                    return "ok"
-                except UserError as error:
-                    return error.status
-                finally:
-                    db.session.remove()
-
-        return run
-
-    return together([outcome(job) for job in jobs])
+    """Each job in its own thread and app context, released together; returns "ok" or the refusal's status per job."""
+    return run_in_contexts(app, jobs, ok="ok")
 
 
 def test_moderators_acting_on_one_idea_at_once_make_one_decision(app, make_user, monkeypatch):
