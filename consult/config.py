@@ -18,6 +18,12 @@ class Defaults:
     REDIS_URL = None
     RQ_QUEUE = "consult"
 
+    # Operations (README, Deployment, Operations). "json": one JSON line per log record
+    # and per request on stderr; "plain": Python's usual text lines.
+    LOG_FORMAT = "json"
+    # /metrics answers only requests with "Authorization: Bearer <METRICS_TOKEN>"; None: 404.
+    METRICS_TOKEN = None
+
     # Public base URL, used for links in mails sent by workers outside any request.
     # None: DEV_PUBLIC_URL, else http://127.0.0.1:5000 (filled in by finalize).
     PUBLIC_URL = None
