@@ -71,19 +71,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (it may be replaced after start)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def configure_logging(app: Flask) -> None:
     """LOG_FORMAT "json" (the default): every record as one JSON line on stderr.
 
-    Once per process, on the root logger, so consult's, gunicorn's error log and the
-    libraries' records all come out alike. Tests keep pytest's own capture.
+    Called by wsgi.py, once per process, on the root logger, so consult's records and the
+    libraries' come out alike (gunicorn's own logger keeps its handlers).
     """
-    request_log.setLevel(logging.INFO)
-    if app.testing or app.config.get("LOG_FORMAT", "json") != "json":
+    if app.config.get("LOG_FORMAT", "json") != "json":
         return
     root = logging.getLogger()
     if any(getattr(h, "consult_json", False) for h in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(JsonFormatter())
     handler.consult_json = True
     root.addHandler(handler)
@@ -123,7 +134,9 @@ def _log_request(response):
 
 
 def init_app(app: Flask) -> None:
-    configure_logging(app)
+    # The request lines are INFO records; without configure_logging they go wherever the
+    # process's logging sends INFO (nowhere, by Python's default).
+    request_log.setLevel(logging.INFO)
     # First of all hooks, so that even a request refused by another hook has its id.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.after_request(_log_request)

@@ -116,3 +116,29 @@ def test_main_flows_log_no_addresses_or_passwords(app, client, make_user, login,
     assert len(logs.requests()) >= 10
     assert not EMAIL.search(text), EMAIL.search(text)
     assert PASSWORD not in text
+
+
+def test_wsgi_logs_json_lines_on_stderr(app, capsys):
+    from consult.ops.logs import configure_logging
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        app.config["LOG_FORMAT"] = "plain"
+        configure_logging(app)
+        assert root.handlers == before
+        app.config["LOG_FORMAT"] = "json"
+        configure_logging(app)
+        configure_logging(app)  # once per process
+        assert len(root.handlers) == len(before) + 1
+        capsys.readouterr()
+        app.test_client().get("/healthz", headers={"X-Request-ID": "from-the-proxy-42"})
+        err = capsys.readouterr().err.splitlines()
+        # (Alembic's logging config of the test database may write plain lines too.)
+        lines = [json.loads(line) for line in err if line.startswith("{")]
+    finally:
+        for handler in root.handlers[len(before) :]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+    assert lines[-1]["request_id"] == "from-the-proxy-42"
+    assert lines[-1]["endpoint"] == "pages.healthz"
