@@ -137,6 +137,9 @@ def finalize(app):
         cfg["PUBLIC_URL"] = cfg.get("DEV_PUBLIC_URL") or "http://127.0.0.1:5000"
     if not cfg.get("MAIL_DIR"):
         cfg["MAIL_DIR"] = os.path.join(app.instance_path, "mail")
+    # SQL parameters (addresses, password hashes) never go into a database error's text,
+    # which error handlers log.
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite has no pool to pre-ping and is used by one process at a time.
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {

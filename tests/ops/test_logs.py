@@ -142,3 +142,15 @@ def test_wsgi_logs_json_lines_on_stderr(app, capsys):
         root.setLevel(level)
     assert lines[-1]["request_id"] == "from-the-proxy-42"
     assert lines[-1]["endpoint"] == "pages.healthz"
+
+
+def test_database_errors_do_not_carry_the_parameters(app):
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from consult.extensions import db
+
+    with pytest.raises(SQLAlchemyError) as raised:
+        db.session.execute(text("SELECT no_such_column WHERE 1 = :x"), {"x": "anna@example.org"})
+    db.session.rollback()
+    assert "anna@example.org" not in str(raised.value)
