@@ -25,6 +25,8 @@ request_log = logging.getLogger("consult.request")
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 # Paths nobody routes (scanners, mistyped links) can hold anything, addresses too.
 _EMAIL_LIKE = re.compile(r"[^/@\s]+@[^/@\s]+")
+# In messages: a library's exception may name a recipient (smtplib's refusals do).
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Attributes every LogRecord has; whatever else a record carries came from ``extra=``.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -58,7 +60,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _EMAIL.sub("[email]", record.getMessage()),
         }
         rid = request_id()
         if rid:
@@ -67,7 +69,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = _EMAIL.sub("[email]", self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 

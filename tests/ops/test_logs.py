@@ -154,3 +154,17 @@ def test_database_errors_do_not_carry_the_parameters(app):
         db.session.execute(text("SELECT no_such_column WHERE 1 = :x"), {"x": "anna@example.org"})
     db.session.rollback()
     assert "anna@example.org" not in str(raised.value)
+
+
+def test_addresses_in_exceptions_are_blanked(logs):
+    import smtplib
+
+    log = logging.getLogger("consult.jobs")
+    try:
+        raise smtplib.SMTPRecipientsRefused({"anna.b@mail.example.org": (550, b"no such user")})
+    except smtplib.SMTPException:
+        log.exception("inline job %s failed; it stays pending", 7)
+    log.warning("sent to %s", "erika+tag@example.co.uk")
+    text = "\n".join(logs.lines)
+    assert "example" not in text and "[email]" in text
+    assert "SMTPRecipientsRefused" in text and "inline job 7 failed" in text
