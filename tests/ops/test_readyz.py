@@ -68,3 +68,17 @@ def test_healthz_stays_trivial(tmp_path):
     app = create_app(app_settings(url, str(tmp_path / "mail")))
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.get_data(as_text=True) == "ok\n"
+
+
+def test_hung_database_is_a_503_within_the_timeout(tmp_path):
+    silent = SilentListener()  # accepts the connection, never answers PostgreSQL's greeting
+    port = silent.url.rsplit(":", 1)[1].split("/")[0]
+    try:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
+        app = create_app(app_settings(url, str(tmp_path / "mail")))
+        response, took = readyz(app)
+    finally:
+        silent.end()
+    assert response.status_code == 503
+    assert response.json["checks"]["database"] == "failed"
+    assert took < readiness.TIMEOUT + 1
