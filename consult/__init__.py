@@ -33,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     config.finalize(app)
 
-    from . import cli, errors, i18n, jobs, models, security  # noqa: F401 (models: schema)
+    from . import cli, errors, i18n, jobs, models, ops, security  # noqa: F401 (models: schema)
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    ops.init_app(app)
     jobs.init_app(app)
     cli.init_app(app)
     from .permissions import ROLE_LABELS, participation_refusal
@@ -62,6 +63,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .merging.views import bp as merging_bp
     from .moderation.views import bp as moderation_bp
     from .notifications.views import bp as notifications_bp
+    from .ops.views import bp as ops_bp
     from .pages.views import bp as pages_bp
     from .projects.views import bp as projects_bp
     from .results.views import bp as results_bp
@@ -86,6 +88,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         similar_bp,
         notifications_bp,
         dashboard_bp,
+        ops_bp,
     ):
         app.register_blueprint(blueprint)
     return app

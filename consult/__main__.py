@@ -75,6 +75,7 @@ def ensure_dev_config() -> None:
         f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
         "SESSION_COOKIE_SECURE = False  # the development server speaks plain HTTP\n"
         "REMEMBER_COOKIE_SECURE = False\n"
+        "LOG_FORMAT = 'plain'  # readable on a terminal; production logs JSON lines\n"
     )
     say(f"wrote {config}")
 

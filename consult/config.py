@@ -18,6 +18,12 @@ class Defaults:
     REDIS_URL = None
     RQ_QUEUE = "consult"
 
+    # Operations (README, Deployment, Operations). "json": one JSON line per log record
+    # and per request on stderr; "plain": Python's usual text lines.
+    LOG_FORMAT = "json"
+    # /metrics answers only requests with "Authorization: Bearer <METRICS_TOKEN>"; None: 404.
+    METRICS_TOKEN = None
+
     # Public base URL, used for links in mails sent by workers outside any request.
     # None: DEV_PUBLIC_URL, else http://127.0.0.1:5000 (filled in by finalize).
     PUBLIC_URL = None
@@ -131,6 +137,9 @@ def finalize(app):
         cfg["PUBLIC_URL"] = cfg.get("DEV_PUBLIC_URL") or "http://127.0.0.1:5000"
     if not cfg.get("MAIL_DIR"):
         cfg["MAIL_DIR"] = os.path.join(app.instance_path, "mail")
+    # SQL parameters (addresses, password hashes) never go into a database error's text,
+    # which error handlers log.
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite has no pool to pre-ping and is used by one process at a time.
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
