@@ -230,21 +230,24 @@ def test_gzip_for_html_css_js_json_svg_csv_and_the_feed(stack):
 
 def test_static_files_come_from_nginx_with_their_cache_headers(stack):
     port, _web_port, web_log = stack
-    status, headers, body = get(port, "/static/css/app.css")
+    status, app_headers, page = get(port, "/")
+    assert "Content-Security-Policy" in app_headers
+    versioned = re.search(rb'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', page).group(1)
+    status, headers, body = get(port, versioned.decode())
     assert status == 200
     assert body == (ROOT / "consult" / "static" / "css" / "app.css").read_bytes()
-    assert headers.get_all("Cache-Control") == ["public, max-age=3600, must-revalidate"]
+    assert headers.get_all("Cache-Control") == ["public, max-age=31536000, immutable"]
     assert headers["Content-Type"].startswith("text/css")
-    assert headers.get("ETag")
     # The app marks its own answers with its security headers; nginx's file has none.
     assert "Content-Security-Policy" not in headers
-    status, again, _body = get(port, "/static/css/app.css", {"If-None-Match": headers["ETag"]})
+    # Without a version: an hour, then a revalidation that costs a 304.
+    status, headers, _body = get(port, "/static/css/app.css")
+    assert headers.get_all("Cache-Control") == ["public, max-age=3600, must-revalidate"]
+    status, _h, _b = get(port, "/static/css/app.css", {"If-None-Match": headers["ETag"]})
     assert status == 304
     # A path outside the static folder is not served from disk.
     status, _h, _b = get(port, "/static/../../pyproject.toml")
     assert status in (400, 404)
-    status, app_headers, _b = get(port, "/")
-    assert "Content-Security-Policy" in app_headers
     # gunicorn (its access log is on stdout) never saw a static request.
     assert "GET / " in web_log.read_text()
     assert "/static/" not in web_log.read_text()
