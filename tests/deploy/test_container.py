@@ -150,3 +150,9 @@ def test_the_nginx_image_fills_in_every_variable_of_the_template():
     web, live = procfile()["web"], procfile()["live"]
     assert given["CONSULT_WEB_UPSTREAM"] == "web:" + re.search(r"PORT:-(\d+)", web).group(1)
     assert given["CONSULT_LIVE_UPSTREAM"] == "live:" + re.search(r"LIVE_PORT:-(\d+)", live).group(1)
+
+
+def test_local_state_and_secrets_stay_out_of_the_image_and_the_repository():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".env", ".venv", "instance", ".git"} <= set(ignored)
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
