@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ import time
 from contextlib import ExitStack, suppress
 from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from setup_support import free_port, migrate_database, missing_service
@@ -71,18 +73,22 @@ def _stop(process) -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    """(nginx port, web port, access log path) with both processes running."""
+    """nginx in front of the Procfile's `web` and `live` gunicorns: its port and their logs."""
     if not Path(NGINX).exists():
         missing_service("Debian's nginx")
     tmp = tmp_path_factory.mktemp("nginx")
     url = "sqlite:///" + str(tmp / "consult.sqlite")
     migrate_database(url)
-    web_port, nginx_port = free_port(), free_port()
+    web_port, live_port, nginx_port = free_port(), free_port(), free_port()
     env = dict(
         os.environ,
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         PORT=str(web_port),
         WEB_CONCURRENCY="2",
+        LIVE_PORT=str(live_port),
+        LIVE_THREADS="4",
+        # A stream whose wall went away gives its thread back at the next heartbeat.
+        CONSULT_LIVE_HEARTBEAT="1",
         CONSULT_SECRET_KEY="nginx-test-" + "x" * 32,
         CONSULT_SQLALCHEMY_DATABASE_URI=url,
         CONSULT_MAIL_DIR=str(tmp / "mail"),
@@ -100,7 +106,7 @@ def stack(tmp_path_factory):
         {
             "CONSULT_LISTEN": f"127.0.0.1:{nginx_port}",
             "CONSULT_WEB_UPSTREAM": f"127.0.0.1:{web_port}",
-            "CONSULT_LIVE_UPSTREAM": f"127.0.0.1:{web_port}",
+            "CONSULT_LIVE_UPSTREAM": f"127.0.0.1:{live_port}",
             "CONSULT_STATIC_ROOT": str(ROOT / "consult" / "static"),
         }
     )
@@ -126,7 +132,15 @@ def stack(tmp_path_factory):
             start_new_session=True,
         )  # fmt: skip
         stack.callback(_stop, web)
+        live_log = tmp / "live.log"
+        live = subprocess.Popen(
+            ["sh", "-c", "exec " + procfile_line("live")],
+            cwd=ROOT, env=env, stdout=live_log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        stack.callback(_stop, live)
         _wait_for(web_port, web, web_log)
+        _wait_for(live_port, live, live_log)
         nginx_log = tmp / "nginx.out"
         nginx = subprocess.Popen(
             [NGINX, "-p", str(tmp), "-e", str(tmp / "error.log"), "-c", str(tmp / "nginx.conf"),
@@ -135,7 +149,7 @@ def stack(tmp_path_factory):
         )  # fmt: skip
         stack.callback(_stop, nginx)
         _wait_for(nginx_port, nginx, nginx_log)
-        yield nginx_port, web_port, web_log
+        yield {"port": nginx_port, "web_log": web_log, "live_log": live_log, "database": url}
 
 
 def get(port, path, headers=None, source="127.0.0.1", method="GET", timeout=10):
@@ -149,7 +163,7 @@ def get(port, path, headers=None, source="127.0.0.1", method="GET", timeout=10):
 
 
 def test_normal_requests_stay_fast_while_slow_and_silent_clients_hold_connections(stack):
-    port = stack[0]
+    port = stack["port"]
     stop = threading.Event()
     sockets = []
     try:
@@ -203,7 +217,7 @@ def _results_chart(port, challenge: int) -> str:
 
 
 def test_gzip_for_html_css_js_json_svg_csv_and_the_feed(stack):
-    port = stack[0]
+    port = stack["port"]
     challenge = _challenge_with_results(port)
     paths = {
         "html": "/",
@@ -236,7 +250,7 @@ def test_gzip_for_html_css_js_json_svg_csv_and_the_feed(stack):
 
 
 def test_static_files_come_from_nginx_with_their_cache_headers(stack):
-    port, _web_port, web_log = stack
+    port, web_log = stack["port"], stack["web_log"]
     status, app_headers, page = get(port, "/")
     assert "Content-Security-Policy" in app_headers
     versioned = re.search(rb'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', page).group(1)
@@ -296,7 +310,7 @@ def _post_body(port, length: int, send: int, language: str) -> tuple[int, bytes]
     [("de", "Die hochgeladene Datei ist zu groß"), ("en", "The upload is too large")],
 )
 def test_a_50_mb_body_gets_consults_own_413_page(stack, language, title):
-    status, answer = _post_body(stack[0], 50 * 1024 * 1024, 1024 * 1024, language)
+    status, answer = _post_body(stack["port"], 50 * 1024 * 1024, 1024 * 1024, language)
     assert status == 413
     assert b"<html" in answer
     assert b'lang="' + language.encode() + b'"' in answer
@@ -304,7 +318,7 @@ def test_a_50_mb_body_gets_consults_own_413_page(stack, language, title):
 
 
 def test_the_rate_limit_sees_nginxs_client_address_not_a_forged_one(stack):
-    port = stack[0]
+    port = stack["port"]
     # 127.0.0.2 guesses event codes until it is throttled (10 wrong codes per address).
     statuses = [get(port, "/j/ZZZZZZ", source="127.0.0.2")[0] for _ in range(11)]
     assert statuses[-1] == 429, statuses
@@ -314,3 +328,65 @@ def test_the_rate_limit_sees_nginxs_client_address_not_a_forged_one(stack):
     assert get(port, "/j/ZZZZZZ", forged, source="127.0.0.2")[0] == 429
     # Another client address is not affected.
     assert get(port, "/j/ZZZZZZ", source="127.0.0.3")[0] != 429
+
+
+def _log_in(port, email: str, password: str) -> str:
+    """The session cookie of a login made through nginx."""
+    status, headers, body = get(port, "/account/login")
+    cookie = next(
+        c.split(";", 1)[0]
+        for c in headers.get_all("Set-Cookie")
+        if c.startswith("consult_session=")
+    )
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
+    form = urlencode({"csrf_token": token, "email": email, "password": password})
+    conn = HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(
+            "POST", "/account/login", form,
+            {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+        response = conn.getresponse()
+        response.read()
+        assert response.status in (302, 303), response.status
+        cookies = [c.split(";", 1)[0] for c in response.msg.get_all("Set-Cookie")]
+        return next(c for c in cookies if c.startswith("consult_session="))
+    finally:
+        conn.close()
+
+
+def test_the_walls_push_goes_to_the_live_process_unbuffered_and_uncompressed(stack):
+    port = stack["port"]
+    with sqlite3.connect(stack["database"].removeprefix("sqlite:///")) as db:
+        event_id = db.execute("SELECT min(id) FROM events").fetchone()[0]
+    cookie = _log_in(port, "moderation@demo.example", "demo-moderator-2026")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        started = time.perf_counter()
+        sock.sendall(
+            f"GET /live/events/{event_id}/stream HTTP/1.1\r\nHost: localhost\r\n"
+            f"Cookie: {cookie}\r\nAccept-Encoding: gzip\r\n\r\n".encode()
+        )
+        received = b""
+        while b"event: changed" not in received:
+            try:
+                data = sock.recv(4096)
+            except TimeoutError:
+                data = b""
+            assert data, (received, stack["live_log"].read_text()[-3000:])
+            received += data
+        elapsed = time.perf_counter() - started
+    finally:
+        sock.close()
+    head = received.split(b"\r\n\r\n", 1)[0].decode()
+    assert head.startswith("HTTP/1.1 200")
+    assert "text/event-stream" in head
+    assert "Content-Encoding" not in head
+    print(f"\nfirst message of a wall's stream through nginx after {elapsed * 1000:.0f} ms")
+    assert elapsed < 1.0
+    # gunicorn logs a stream when it ends: at the first heartbeat after the wall left.
+    deadline = time.monotonic() + 5
+    while f"/live/events/{event_id}/stream" not in stack["live_log"].read_text():
+        assert time.monotonic() < deadline, stack["live_log"].read_text()
+        time.sleep(0.1)
+    assert "/live/" not in stack["web_log"].read_text()
