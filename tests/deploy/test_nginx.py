@@ -128,15 +128,15 @@ def stack(tmp_path_factory):
         web_log = tmp / "gunicorn.log"
         web = subprocess.Popen(
             ["sh", "-c", "exec " + procfile_line("web")],
-            cwd=ROOT, env=env, stdout=web_log.open("wb"), stderr=subprocess.STDOUT,
-            start_new_session=True,
+            cwd=ROOT, env=env, stdout=stack.enter_context(web_log.open("wb")),
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         stack.callback(_stop, web)
         live_log = tmp / "live.log"
         live = subprocess.Popen(
             ["sh", "-c", "exec " + procfile_line("live")],
-            cwd=ROOT, env=env, stdout=live_log.open("wb"), stderr=subprocess.STDOUT,
-            start_new_session=True,
+            cwd=ROOT, env=env, stdout=stack.enter_context(live_log.open("wb")),
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         stack.callback(_stop, live)
         _wait_for(web_port, web, web_log)
@@ -145,7 +145,8 @@ def stack(tmp_path_factory):
         nginx = subprocess.Popen(
             [NGINX, "-p", str(tmp), "-e", str(tmp / "error.log"), "-c", str(tmp / "nginx.conf"),
              "-g", "daemon off;"],
-            stdout=nginx_log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=stack.enter_context(nginx_log.open("wb")), stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
         stack.callback(_stop, nginx)
         _wait_for(nginx_port, nginx, nginx_log)
