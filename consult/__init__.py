@@ -33,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     config.finalize(app)
 
-    from . import cli, errors, i18n, jobs, models, security, static_files  # noqa: F401 (models: schema)
+    from . import cli, errors, i18n, jobs, models, security, static_files  # noqa: F401 (schema)
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
