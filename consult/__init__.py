@@ -33,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     config.finalize(app)
 
-    from . import cli, errors, i18n, jobs, models, ops, security  # noqa: F401 (models: schema)
+    from . import cli, errors, i18n, jobs, models, ops, security, static_files  # noqa: F401
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     errors.init_app(app)
     ops.init_app(app)
     jobs.init_app(app)

@@ -27,6 +27,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BROWSER_DIR = ROOT / "tests" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
+NGINX = Path("/usr/sbin/nginx")
 
 
 def say(message: str) -> None:
@@ -144,6 +145,14 @@ def ensure_browser() -> None:
             run(npm, "ci", "--silent", "--no-audit", "--no-fund", "--prefix", BROWSER_DIR)
 
 
+def ensure_nginx() -> None:
+    """Debian's nginx, which tests/deploy/test_nginx.py starts in front of gunicorn."""
+    if not NGINX.exists() and not shutil.which("nginx"):
+        say("installing Debian's nginx")
+        as_root("apt-get", "update", "-qq")
+        as_root("apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx")
+
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 
@@ -242,6 +251,7 @@ def command_test(pytest_args: list[str]) -> int:
     ensure_venv("[dev]")
     ensure_services()
     ensure_browser()
+    ensure_nginx()
     say("ruff check")
     if run(BIN / "ruff", "check", ".", check=False).returncode != 0:
         return 1

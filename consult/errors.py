@@ -118,7 +118,14 @@ def _handle_database_unavailable(error: Exception):
     return render_error(503, headers={"Retry-After": "30"})
 
 
+def _too_large_page():
+    # nginx refuses an oversized body itself (client_max_body_size) and fetches this page
+    # to answer with (deploy/nginx); the status stays 413 either way.
+    return render_error(413)
+
+
 def init_app(app: Flask) -> None:
+    app.add_url_rule("/errors/413", "errors_too_large", _too_large_page)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -96,7 +96,13 @@ class _Elements(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         # The app's own script file of the idea forms (similar ideas) is no hostile markup.
-        if tag == "script" and attrs == [("src", "/static/js/similar.js"), ("defer", None)]:
+        if (
+            tag == "script"
+            and re.fullmatch(
+                r"/static/js/similar\.js\?v=[0-9a-f]{12}", dict(attrs).get("src") or ""
+            )
+            and attrs[1:] == [("defer", None)]
+        ):
             return
         self.tags.append(tag)
         self.attributes += [name for name, _value in attrs]

@@ -52,7 +52,7 @@ def test_the_list_shows_buttons_budget_and_counts(client, login, world):
     assert 'data-vote-budget role="status"' in html
     assert 'aria-pressed="false"' in button_of(html, ideas[0].id)
     assert f'id="votes-{ideas[0].id}">{count_label(0)}<' in html
-    assert '<script src="/static/js/vote.js" defer></script>' in html
+    assert re.search(r'<script src="/static/js/vote\.js\?v=[0-9a-f]{12}" defer></script>', html)
     assert 'href="/my/votes"' in html
 
 
