@@ -63,6 +63,11 @@ def current_locale() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
 
 
+def mail_locale(user) -> str:
+    """The language to write to ``user`` in: their setting, else the default."""
+    return user.locale if user.locale in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
 def set_language_cookie(response, locale: str):
     """Remember an explicit language choice; an essential cookie, so no consent needed."""
     from flask import current_app

@@ -61,6 +61,17 @@ def participation_refusal(user) -> str | None:
     )
 
 
+def require_participant(user) -> None:
+    """UserError (403) unless ``user`` is logged in and may take part; for services."""
+    from .errors import UserError
+
+    if not (user and user.is_authenticated):
+        raise UserError(_("Please log in first."), status=403)
+    refusal = participation_refusal(user)
+    if refusal:
+        raise UserError(refusal, status=403)
+
+
 def role_required(*roles: str):
     """Decorator form of ``check_role`` for views."""
 

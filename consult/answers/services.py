@@ -20,6 +20,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..i18n import _, _l, force_locale
 from ..ideas.models import Idea, IdeaFollower
+from ..ideas.services import get_challenge_idea
 from ..jury.models import ShortlistEntry
 from ..notifications.services import notify_people
 from ..projects.models import LabProject
@@ -87,11 +88,18 @@ def _standing(idea: Idea) -> tuple[LabProject | None, bool]:
     return project, on_shortlist
 
 
+def _shown_state(idea: Idea, answer: IdeaAnswer | None) -> tuple[str | None, LabProject | None]:
+    """The state the idea shows (staff's answer, overruled by the lab, the shortlist or a
+    merge: ``effective_state``), and its lab project."""
+    project, on_shortlist = _standing(idea)
+    state = effective_state(answer.state if answer else None, project is not None, on_shortlist)
+    return state, project
+
+
 def answer_view(idea: Idea) -> AnswerView | None:
     """The idea's answer as the page shows it, or None while it waits for one."""
     answer = db.session.get(IdeaAnswer, idea.id)
-    project, on_shortlist = _standing(idea)
-    state = effective_state(answer.state if answer else None, project is not None, on_shortlist)
+    state, project = _shown_state(idea, answer)
     if state is None:
         return None
     merged_into = None
@@ -100,10 +108,8 @@ def answer_view(idea: Idea) -> AnswerView | None:
     return AnswerView(state, answer, project, merged_into)
 
 
-def _fixed_state(idea: Idea, answer: IdeaAnswer | None) -> str | None:
-    """The state the jury, the lab or a merge decided for the idea, or None."""
-    project, on_shortlist = _standing(idea)
-    state = effective_state(answer.state if answer else None, project is not None, on_shortlist)
+def _fixed(state: str | None) -> str | None:
+    """The shown state if the jury, the lab or a merge decided it (staff cannot change it)."""
     return state if state in AUTOMATIC_STATES else None
 
 
@@ -132,7 +138,7 @@ def answer_form(actor, challenge: Challenge, idea_id: int) -> AnswerForm:
             )
             or ""
         )
-    return AnswerForm(idea, answer, _fixed_state(idea, answer), department)
+    return AnswerForm(idea, answer, _fixed(_shown_state(idea, answer)[0]), department)
 
 
 # --- answering -----------------------------------------------------------------------------
@@ -144,8 +150,8 @@ def _answerable_idea(challenge: Challenge, idea_id) -> Idea:
     Published ideas may be answered; a merged idea only keeps the answer its merge wrote,
     whose texts staff may correct.
     """
-    idea = db.session.get(Idea, idea_id) if isinstance(idea_id, int) else None
-    if idea is None or idea.challenge_id != challenge.id:
+    idea = get_challenge_idea(challenge, idea_id)
+    if idea is None:
         raise UserError(_("This idea does not exist in this challenge."), status=404)
     if idea.status == "published":
         return idea
@@ -213,13 +219,11 @@ def answer_idea(actor, challenge: Challenge, idea_id: int, data: dict) -> str:
     idea = _answerable_idea(challenge, idea_id)
     # Locked (PostgreSQL), so that two staff changing the state at once are serialised.
     answer = db.session.get(IdeaAnswer, idea.id, with_for_update=True, populate_existing=True)
-    fixed = _fixed_state(idea, answer)
-    state = _checked_state(data.get("state"), fixed)
+    shown, _project = _shown_state(idea, answer)
+    state = _checked_state(data.get("state"), _fixed(shown))
     values = _checked_texts(data)
-    previous = None
+    previous = shown if answer is not None else None
     if answer is not None:
-        project, on_shortlist = _standing(idea)
-        previous = effective_state(answer.state, project is not None, on_shortlist)
         unchanged = answer.state == state and all(
             getattr(answer, name) == value for name, value in values.items()
         )

@@ -96,6 +96,14 @@ def get_visible_idea(idea_id: int, viewer=None) -> Idea | None:
     return None
 
 
+def get_challenge_idea(challenge: Challenge, idea_id) -> Idea | None:
+    """An idea of ``challenge``; None for any other id (another challenge's, or one no
+    idea can have: the database is never asked for an id out of its integer range)."""
+    key = idea_id if isinstance(idea_id, int) and 0 < idea_id < 2**31 else 0
+    idea = db.session.get(Idea, key) if key else None
+    return idea if idea is not None and idea.challenge_id == challenge.id else None
+
+
 def get_own_idea(idea_id: int, author) -> Idea | None:
     """An idea the user wrote (for editing); None for everyone else's."""
     idea = db.session.get(Idea, idea_id)

@@ -22,7 +22,7 @@ from ..challenges.timeline import format_when
 from ..clock import now
 from ..errors import FieldErrors, UserError
 from ..extensions import db
-from ..i18n import _, force_locale, ngettext
+from ..i18n import _, force_locale, mail_locale, ngettext
 from ..ideas.models import Idea
 from ..text import clean_text, has_invisible_characters
 from ..urls import external_url
@@ -609,7 +609,7 @@ def mail_juror(juror: User, challenge: Challenge, template: str, **context) -> N
     """Enqueue one mail to a juror in their language, in the caller's transaction (the
     outbox sends it after the commit, once). Names, title and deadline are written in
     the juror's language here, so the job needs nothing but plain values."""
-    locale = juror.locale if juror.locale in ("de", "en") else "de"
+    locale = mail_locale(juror)
     with force_locale(locale):
         deadline = format_when(jury_deadline(challenge))
     jobs.enqueue(

@@ -25,6 +25,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..i18n import _
 from ..ideas.models import Idea
+from ..ideas.services import get_challenge_idea
 from ..text import checked_text
 from ..voting.models import Vote
 from ..voting.services import counted_votes, counted_votes_for
@@ -402,8 +403,8 @@ def shortlist_top_ideas(actor, challenge: Challenge) -> TopIdeas:
 
 
 def _idea_of(challenge: Challenge, idea_id) -> Idea:
-    idea = db.session.get(Idea, idea_id) if isinstance(idea_id, int) else None
-    if idea is None or idea.challenge_id != challenge.id:
+    idea = get_challenge_idea(challenge, idea_id)
+    if idea is None:
         raise UserError(_("This idea does not exist in this challenge."), field="idea", status=404)
     return idea
 

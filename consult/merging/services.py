@@ -26,7 +26,7 @@ from ..errors import FieldErrors, UserError
 from ..events.models import RoundVote
 from ..events.room_ideas import move_round_votes
 from ..extensions import db, sql_dialect
-from ..i18n import _
+from ..i18n import _, mail_locale
 from ..ideas.models import Comment, Idea, IdeaFollower, Report
 from ..ideas.services import form_id
 from ..jury.locks import check_not_frozen
@@ -68,12 +68,6 @@ class MergeResult:
 
 
 # --- what may be merged -------------------------------------------------------------------
-
-
-def get_challenge_idea(challenge: Challenge, idea_id: int) -> Idea | None:
-    """An idea of ``challenge``; None for any other id (the view answers 404)."""
-    idea = db.session.get(Idea, idea_id) if 0 < idea_id < 2**31 else None
-    return idea if idea is not None and idea.challenge_id == challenge.id else None
 
 
 def merge_targets(source: Idea) -> list[tuple[int, str]]:
@@ -394,7 +388,7 @@ def _tell_people(source: Idea, target: Idea, values: dict, voters: list[int], fo
     author = source.author
     target_url = external_url("ideas.show", idea_id=target.id)
     if author is not None and author.is_active and author.email:
-        locale = author.locale if author.locale in ("de", "en") else "de"
+        locale = mail_locale(author)
         jobs.enqueue(
             jobs.send_email, author.email, "idea_merged", locale,
             {"name": author.pseudonym, "title": source.title, "target_title": target.title,

@@ -8,6 +8,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..forms import form_status, show_error
 from ..i18n import _
+from ..ideas.services import get_challenge_idea
 from ..permissions import role_required
 from . import services
 from .forms import MergeForm
@@ -32,7 +33,7 @@ def choose(challenge_id: int):
 @role_required("staff")
 def merge(challenge_id: int, idea_id: int):
     challenge = _challenge(challenge_id)
-    source = services.get_challenge_idea(challenge, idea_id) or abort(404)
+    source = get_challenge_idea(challenge, idea_id) or abort(404)
     form = MergeForm(services.merge_targets(source))
     problem = services.source_problem(source)
     going_back = "back" in request.form  # from the confirmation page, to change the form

@@ -19,8 +19,8 @@ from ..challenges.models import Challenge
 from ..clock import now
 from ..errors import UserError
 from ..extensions import db, sql_dialect
-from ..i18n import _, _l, force_locale
-from ..permissions import participation_refusal
+from ..i18n import _, _l, force_locale, mail_locale
+from ..permissions import require_participant
 from ..urls import external_url
 from .models import KINDS, ChallengeFollower, DigestItem, NotificationSent
 
@@ -110,7 +110,7 @@ def notify_people(
     for user in people:
         if user.id not in claimed:
             continue
-        locale = user.locale if user.locale in ("de", "en") else "de"
+        locale = mail_locale(user)
         values = dict(context(user, locale), name=user.pseudonym)
         if user.digest_weekly:
             db.session.add(
@@ -135,14 +135,6 @@ def is_following(user, challenge: Challenge) -> bool:
     return db.session.get(ChallengeFollower, (challenge.id, user.id)) is not None
 
 
-def _require_citizen(user) -> None:
-    if not (user and user.is_authenticated):
-        raise UserError(_("Please log in first."), status=403)
-    refusal = participation_refusal(user)
-    if refusal:
-        raise UserError(refusal, status=403)
-
-
 def follow_challenge(user, challenge: Challenge) -> None:
     """Follow a public challenge: mails when voting opens, a day before it closes, and
     the results (the results mail request is made too, while it can still be made).
@@ -153,7 +145,7 @@ def follow_challenge(user, challenge: Challenge) -> None:
     from ..results.models import ResultsSubscription
     from ..results.services import results_mail_state
 
-    _require_citizen(user)
+    require_participant(user)
     if not challenge.is_public():
         raise UserError(_("This challenge does not exist."), status=404)
     insert = sql_dialect().insert
@@ -480,7 +472,7 @@ def send_weekly_digests() -> int:
         items = db.session.scalars(
             select(DigestItem).where(DigestItem.id.in_(item_ids)).order_by(DigestItem.id)
         )
-        locale = user.locale if user.locale in ("de", "en") else "de"
+        locale = mail_locale(user)
         jobs.enqueue(
             jobs.send_email, user.email, "weekly_digest", locale,
             {"name": user.pseudonym,

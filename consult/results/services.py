@@ -25,7 +25,7 @@ from ..i18n import _, _l, force_locale
 from ..ideas.models import Comment, Idea
 from ..jury.freezing import RankingView, frozen_ranking, get_snapshot
 from ..jury.models import ResultSnapshot
-from ..permissions import participation_refusal
+from ..permissions import require_participant
 from ..projects.models import LabProject
 from ..text import checked_text, render_markdown
 from ..urls import external_url
@@ -534,11 +534,7 @@ def results_mail_state(user, challenge: Challenge) -> tuple[bool, bool]:
 
 def subscribe_to_results(user, challenge: Challenge) -> None:
     """Ask for one mail when the results are public (idempotent; verified citizens only)."""
-    if not user.is_authenticated:
-        raise UserError(_("Please log in first."), status=403)
-    refusal = participation_refusal(user)
-    if refusal:
-        raise UserError(refusal, status=403)
+    require_participant(user)
     possible, _asked = results_mail_state(user, challenge)
     if not possible:
         raise UserError(_("The results of this challenge have already been mailed."), status=409)
