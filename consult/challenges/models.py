@@ -94,6 +94,10 @@ class Challenge(Bilingual, db.Model):
     def voting_started(self, at: datetime | None = None) -> bool:
         return (at or now()) >= self.voting_opens_at
 
+    def counts_hidden(self, at: datetime | None = None) -> bool:
+        """Whether vote counts are kept from the public now (the challenge's setting)."""
+        return bool(self.hide_counts_while_voting) and self.voting_open(at)
+
     @property
     def is_frozen(self) -> bool:
         return self.results_frozen_at is not None

@@ -53,7 +53,7 @@ PUBLIC_MAX_AGE = 60
 @public_page(PUBLIC_MAX_AGE)
 def show(challenge_id: int):
     challenge = services.get_public_challenge(challenge_id, current_user) or abort(404)
-    counts_hidden = challenge.hide_counts_while_voting and challenge.voting_open()
+    counts_hidden = challenge.counts_hidden()
     districts = db.session.scalars(select(District).order_by(District.position, District.name))
     districts = list(districts)
     options = read_list_options(

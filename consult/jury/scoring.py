@@ -139,7 +139,7 @@ def has_shortlist(challenge: Challenge) -> bool:
 
 def shown_votes(challenge: Challenge, idea: Idea) -> int | None:
     """The idea's counted votes as the public page shows them; None while they are hidden."""
-    if challenge.hide_counts_while_voting and challenge.voting_open():
+    if challenge.counts_hidden():
         return None
     return counted_votes_for(challenge, [idea.id])[idea.id]
 

@@ -108,8 +108,14 @@ def configure_logging(app: Flask) -> None:
 
 
 def _start_request() -> None:
+    # The one start time of the request: the log line and the latency metric both use it.
     g.request_started = time.perf_counter()
     request_id()
+
+
+def endpoint_name() -> str:
+    """The request's route name, or "unmatched": never the path (it may hold ids, tokens)."""
+    return request.url_rule.endpoint if request.url_rule else "unmatched"
 
 
 def _log_request(response):
@@ -117,15 +123,16 @@ def _log_request(response):
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
     rid = request_id()
     response.headers["X-Request-ID"] = rid
+    path = loggable_path()
     request_log.info(
         "%s %s %s",
         request.method,
-        loggable_path(),
+        path,
         response.status_code,
         extra={
             "method": request.method,
-            "endpoint": request.url_rule.endpoint if request.url_rule else "unmatched",
-            "path": loggable_path(),
+            "endpoint": endpoint_name(),
+            "path": path,
             "status": response.status_code,
             "duration_ms": duration_ms,
             # No client address: consult keeps none (votes neither), and the proxy's own

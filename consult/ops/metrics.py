@@ -19,6 +19,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 
+from .logs import endpoint_name
+
 log = logging.getLogger(__name__)
 
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -43,19 +45,15 @@ LATENCY = Histogram(
 def request_labels(status: int) -> tuple[str, str, str]:
     """The labels of this request: endpoint name ("unmatched" for no route), method
     (unknown ones as "other", so nobody can make up new series) and status class."""
-    endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
+    endpoint = endpoint_name()
     method = request.method if request.method in _METHODS else "other"
     return endpoint, method, f"{status // 100}xx"
-
-
-def _start_timer() -> None:
-    g.metrics_started = time.perf_counter()
 
 
 def _count_request(response):
     endpoint, method, status = request_labels(response.status_code)
     REQUESTS.labels(endpoint, method, status).inc()
-    started = g.get("metrics_started")
+    started = g.get("request_started")  # set first thing by consult.ops.logs
     if started is not None:
         LATENCY.labels(endpoint, method).observe(time.perf_counter() - started)
     return response
@@ -155,5 +153,4 @@ class _Forward:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
     app.after_request(_count_request)

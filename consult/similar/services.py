@@ -137,9 +137,7 @@ def trigram_similarity(a: set[str], b: set[str]) -> float:
 
 def counts_visible(challenge: Challenge) -> bool:
     """Vote counts are shown once voting has started, unless the challenge hides them."""
-    return challenge.voting_started() and not (
-        challenge.hide_counts_while_voting and challenge.voting_open()
-    )
+    return challenge.voting_started() and not challenge.counts_hidden()
 
 
 def find_similar_ideas(

@@ -151,7 +151,7 @@ def _vote_action(challenge_id: int, cast: bool):
     services.check_abuse_limits(current_user, client_address())
     # Read before the vote commits: afterwards the challenge would be loaded again.
     counts = (
-        challenge.hide_counts_while_voting and challenge.voting_open(),
+        challenge.counts_hidden(),
         bool(challenge.count_paper_votes),
         challenge.id,
     )
