@@ -10,7 +10,7 @@ Exact under concurrent votes: the merge locks the challenge row, then both idea 
 order, before it reads or moves anything. A vote or withdrawal takes its idea's row lock
 first (``consult.voting.services._count_change``), so it either lands before the merge
 and is moved with the others, or waits and then finds the source merged (refused) or
-lands on the target. Ballots are locked in user-id order, as ``release_votes`` does.
+lands on the target. Ballots are locked in user-id order (``give_slots_back``).
 """
 
 from dataclasses import dataclass
@@ -35,7 +35,8 @@ from ..notifications.services import notify_people
 from ..projects.models import LabProject
 from ..text import checked_text, render_markdown
 from ..urls import external_url
-from ..voting.models import Ballot, PaperVoteEntry, Vote
+from ..voting.models import PaperVoteEntry, Vote
+from ..voting.services import give_slots_back
 
 DEPARTMENT_MAX = 160
 NOTE_MAX = 2000
@@ -258,23 +259,7 @@ def _move_votes(source: Idea, target: Idea) -> tuple[list[int], list[int]]:
     voters = sorted(db.session.scalars(select(Vote.user_id).where(Vote.idea_id == source.id)))
     doubles = _double_voters(source.id, target.id)
     if doubles:
-        # Ballots in user-id order, as release_votes locks them: no deadlock between the two.
-        db.session.execute(
-            select(Ballot.user_id)
-            .where(Ballot.challenge_id == source.challenge_id, Ballot.user_id.in_(doubles))
-            .order_by(Ballot.user_id)
-            .with_for_update()
-        ).all()
-        db.session.execute(
-            update(Ballot)
-            .where(
-                Ballot.challenge_id == source.challenge_id,
-                Ballot.user_id.in_(doubles),
-                Ballot.used > 0,
-            )
-            .values(used=Ballot.used - 1)
-            .execution_options(synchronize_session=False)
-        )
+        give_slots_back(source.challenge_id, doubles)
         db.session.execute(
             delete(Vote)
             .where(Vote.idea_id == source.id, Vote.user_id.in_(doubles))

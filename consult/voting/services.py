@@ -271,20 +271,7 @@ def release_votes(idea_id: int, challenge_id: int) -> list[int]:
     )
     if not voters:
         return []
-    # Ballots are locked in one order (by user id), so two hides releasing overlapping
-    # voters cannot deadlock each other.
-    db.session.execute(
-        select(Ballot.user_id)
-        .where(Ballot.challenge_id == challenge_id, Ballot.user_id.in_(voters))
-        .order_by(Ballot.user_id)
-        .with_for_update()
-    ).all()
-    db.session.execute(
-        update(Ballot)
-        .where(Ballot.challenge_id == challenge_id, Ballot.user_id.in_(voters), Ballot.used > 0)
-        .values(used=Ballot.used - 1)
-        .execution_options(synchronize_session=False)
-    )
+    give_slots_back(challenge_id, voters)
     db.session.execute(
         update(Idea)
         .where(Idea.id == idea_id)
@@ -292,6 +279,26 @@ def release_votes(idea_id: int, challenge_id: int) -> list[int]:
         .execution_options(synchronize_session=False)
     )
     return voters
+
+
+def give_slots_back(challenge_id: int, user_ids: list[int]) -> None:
+    """One used vote back to each of these citizens' ballots; the caller commits.
+
+    Ballots are locked in one order (by user id), so two releases of overlapping voters
+    (two hides, a hide and a merge) cannot deadlock each other.
+    """
+    db.session.execute(
+        select(Ballot.user_id)
+        .where(Ballot.challenge_id == challenge_id, Ballot.user_id.in_(user_ids))
+        .order_by(Ballot.user_id)
+        .with_for_update()
+    ).all()
+    db.session.execute(
+        update(Ballot)
+        .where(Ballot.challenge_id == challenge_id, Ballot.user_id.in_(user_ids), Ballot.used > 0)
+        .values(used=Ballot.used - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # The reason given to released voters when the author, not a moderator, took the idea back.
