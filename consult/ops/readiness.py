@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, current_app
 from redis import Redis
@@ -34,8 +35,10 @@ def check_readiness() -> dict[str, str]:
     ]
     for thread in threads:
         thread.start()
+    # One deadline for all checks together: joining each for the full time would add up.
+    deadline = time.monotonic() + TIMEOUT + 0.5
     for thread in threads:
-        thread.join(TIMEOUT + 0.5)
+        thread.join(max(0.0, deadline - time.monotonic()))
     found = dict(results)
     found.setdefault("redis", "not used")
     return found
@@ -78,7 +81,10 @@ def _ping_database(app: Flask) -> None:
 
 def _ping_redis(app: Flask) -> None:
     client = Redis.from_url(
-        app.config["REDIS_URL"], socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT
+        app.config["REDIS_URL"],
+        socket_connect_timeout=TIMEOUT,
+        socket_timeout=TIMEOUT,
+        retry_on_timeout=False,
     )
     try:
         client.ping()
