@@ -1,6 +1,6 @@
 """Imports every model module, so the metadata (and Alembic) sees the whole schema."""
 
-from .accounts.models import RoleGrant, UsedToken, User  # noqa: F401
+from .accounts.models import RecoveryCode, RoleGrant, SsoIdentity, UsedToken, User  # noqa: F401
 from .answers.models import IdeaAnswer  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .challenges.models import Category, Challenge  # noqa: F401

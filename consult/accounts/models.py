@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, false, true
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -45,6 +45,12 @@ class User(UserMixin, db.Model):
     # Opt-in: one mail a week with all of the above instead of single mails.
     digest_weekly: Mapped[bool] = mapped_column(default=False, server_default=false())
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Second factor (RFC 6238 TOTP, consult.accounts.two_factor): the base32 secret, set
+    # when the person confirmed a first code; the last 30-second step accepted, so that a
+    # code (even one from the previous window) works once only.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     role_grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user",
@@ -87,8 +93,38 @@ class RoleGrant(db.Model):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # "local" (granted by staff in consult) or "sso" (mapped from the identity provider's
+    # claims at login, and taken away at a later login when the claim is gone).
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
 
     user: Mapped[User] = relationship(back_populates="role_grants", foreign_keys=[user_id])
+
+
+class RecoveryCode(db.Model):
+    """One of ten single-use codes for a lost authenticator; only a hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SsoIdentity(db.Model):
+    """An account's identity at the city's OpenID provider: (issuer, subject) is the key,
+    never the e-mail address, which the provider may reassign."""
+
+    __tablename__ = "sso_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UsedToken(db.Model):

@@ -14,6 +14,7 @@ models, and these are plain reads.
 from sqlalchemy import select
 
 from ..extensions import db
+from .models import SsoIdentity
 
 # Column -> the key of the download under which the person finds its rows.
 EXPORTED: dict[str, str] = {
@@ -35,6 +36,8 @@ EXPORTED: dict[str, str] = {
     "challenge_followers.user_id": "followed_challenges",
     "notifications_sent.user_id": "notifications_sent",
     "digest_items.user_id": "digest_items",
+    # The identity at the city's OpenID provider (issuer and subject; consult/sso).
+    "sso_identities.user_id": "sso_identities",
     # What the person did; what staff did to the account is under changes_to_your_account.
     "audit_entries.actor_id": "your_actions",
 }
@@ -48,6 +51,10 @@ _STAFF_ACT = (
 
 # Column -> why it is deliberately not in the download.
 LEFT_OUT: dict[str, str] = {
+    # Whether two factors are on is in the account part; the codes are secrets.
+    "recovery_codes.user_id": (
+        "only hashes of one-time secrets, of no use to the person and a risk in a download"
+    ),
     "role_grants.granted_by_id": _STAFF_ACT,
     "ideas.entered_by_id": _STAFF_ACT,
     "ideas.moderated_by_id": _STAFF_ACT,
@@ -77,7 +84,7 @@ def _when(value) -> str | None:
 
 
 def export_own_participation(user) -> dict:
-    """Votes (idea, challenge, time), ballots, photos and roles of the person."""
+    """Votes (idea, challenge, time), ballots, photos, roles and sign-in identities."""
     from ..challenges.models import Challenge
     from ..ideas.models import Idea
     from ..media.models import Image
@@ -97,9 +104,19 @@ def export_own_participation(user) -> dict:
         .order_by(Ballot.challenge_id)
     ).all()
     images = db.session.scalars(select(Image).where(Image.owner_id == user.id).order_by(Image.id))
+    identities = db.session.scalars(
+        select(SsoIdentity).where(SsoIdentity.user_id == user.id).order_by(SsoIdentity.id)
+    )
     return {
+        "sso_identities": [
+            {"issuer": identity.issuer, "subject": identity.subject,
+             "linked_at": _when(identity.created_at),
+             "last_login_at": _when(identity.last_login_at)}
+            for identity in identities
+        ],
         "roles": [
-            {"role": grant.role, "granted_at": _when(grant.granted_at)}
+            {"role": grant.role, "granted_at": _when(grant.granted_at),
+             "source": grant.source}
             for grant in sorted(user.role_grants, key=lambda g: g.role)
         ],
         "votes": [

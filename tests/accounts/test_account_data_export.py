@@ -8,6 +8,7 @@ from jury.jury_support import jury_world
 from voting.voting_support import make_challenge, make_idea
 
 from consult.accounts import services
+from consult.accounts.models import SsoIdentity
 from consult.accounts.personal_data import EXPORTED, LEFT_OUT
 from consult.audit.services import record_action
 from consult.events.models import Event, EventParticipant
@@ -92,6 +93,9 @@ def people(app, make_user):
             Image(owner_id=user.id, data=b"x", width=4, height=3, digest=f"{user.id:064d}")
         )
         db.session.add(CoCreator(project_id=project.id, user_id=user.id))
+        db.session.add(
+            SsoIdentity(user_id=user.id, issuer="https://idp.example", subject=f"sub-{user.id}")
+        )
         record_action(user, "jury.score", "idea", world.ideas[0].id, challenge=world.challenge.id)
         db.session.add(
             EventParticipant(event_id=event.id, user_id=user.id, display_name=f"Gast {user.id}")
@@ -133,6 +137,7 @@ def test_the_download_holds_a_row_of_every_exported_table(people, client, login)
     assert data["jury_seats"][0]["submitted_at"]
     assert {r["role"] for r in data["roles"]} == {"citizen", "juror", "press"}
     assert [a["action"] for a in data["your_actions"]] == ["jury.score"]
+    assert [i["subject"] for i in data["sso_identities"]] == [f"sub-{person.id}"]
     assert data["changes_to_your_account"] == [
         {"action": "role.grant", "details": {"role": "press"},
          "at": data["changes_to_your_account"][0]["at"]}
