@@ -118,7 +118,10 @@ class Provider:
             form = re.search(r'<form method="post" action="([^"]+)"', response.text)
             assert form, response.text
             response = browser.post(
-                urljoin(url, form.group(1)), data={"login": person}, allow_redirects=False, timeout=5
+                urljoin(url, form.group(1)),
+                data={"login": person},
+                allow_redirects=False,
+                timeout=5,
             )
             assert response.status_code in (302, 303), response.text
             url = urljoin(url, response.headers["Location"])

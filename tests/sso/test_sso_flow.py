@@ -58,9 +58,7 @@ def actions() -> list[tuple[str, dict]]:
     return [(e.action, e.details) for e in entries]
 
 
-def test_first_sign_on_creates_the_account_maps_roles_and_takes_the_providers_mfa(
-    client, provider
-):
+def test_first_sign_on_creates_the_account_maps_roles_and_takes_the_providers_mfa(client, provider):
     authorize_url = start(client)
     assert authorize_url.startswith(provider.issuer + "/auth?")
     query = parse_qs(urlsplit(authorize_url).query)
@@ -71,12 +69,20 @@ def test_first_sign_on_creates_the_account_maps_roles_and_takes_the_providers_mf
 
     assert response.status_code == 302 and response.headers["Location"] == "/"
     user = db.session.scalar(select(User))
-    assert (user.email, user.pseudonym, user.is_verified) == ("anna.amt@stadt.example", "Anna Amt", True)
+    assert (user.email, user.pseudonym, user.is_verified) == (
+        "anna.amt@stadt.example",
+        "Anna Amt",
+        True,
+    )
     # A work account from the city's directory: staff from the claim, no citizen role;
     # "other-app-admin" maps to nothing.
     assert {(g.role, g.source) for g in user.role_grants} == {("staff", "sso")}
     identity = db.session.scalar(select(SsoIdentity))
-    assert (identity.user_id, identity.issuer, identity.subject) == (user.id, provider.issuer, "anna")
+    assert (identity.user_id, identity.issuer, identity.subject) == (
+        user.id,
+        provider.issuer,
+        "anna",
+    )
     assert identity.last_login_at is not None
     assert actions() == [("sso.account_create", {}), ("sso.role_grant", {"role": "staff"})]
     session = session_of(client)
@@ -161,7 +167,8 @@ def test_an_id_token_with_another_nonce_is_refused(client, provider, caplog):
         response = sign_in(client, provider, "anna")
     assert response.status_code == 400
     assert shows(
-        response, "The answer of the city's sign-in service could not be verified. Please try again."
+        response,
+        "The answer of the city's sign-in service could not be verified. Please try again.",
     )
     assert "nonce" in caplog.text
     assert nothing_written()
@@ -182,7 +189,7 @@ def test_an_id_token_for_another_client_is_refused(client, provider, caplog):
 def test_a_forged_signature_is_refused(client, provider, caplog):
     def flip(answer):
         header, payload, signature = answer["id_token"].split(".")
-        flipped = ("A" if signature[5] != "A" else "B")
+        flipped = "A" if signature[5] != "A" else "B"
         answer["id_token"] = ".".join((header, payload, signature[:5] + flipped + signature[6:]))
         return answer
 
@@ -198,7 +205,10 @@ def test_an_expired_id_token_is_refused(client, provider, caplog):
     url = provider.authorize(start(client), "anna")
     # The provider's ID tokens live an hour; consult's clock (which every expiry uses)
     # reads two hours later when the answer arrives.
-    with travel(timedelta(hours=2)), caplog.at_level(logging.WARNING, logger="consult.sso.services"):
+    with (
+        travel(timedelta(hours=2)),
+        caplog.at_level(logging.WARNING, logger="consult.sso.services"),
+    ):
         response = back(client, url)
     assert response.status_code == 400
     assert "exp" in caplog.text
@@ -211,7 +221,10 @@ def test_a_removed_claim_takes_the_role_away_at_the_next_sign_on(client, provide
     assert sign_in(client, provider, "anna").status_code == 302
     user = db.session.get(User, citizen.id)
     assert count(User) == 1
-    assert {(g.role, g.source) for g in user.role_grants} == {("citizen", "local"), ("staff", "sso")}
+    assert {(g.role, g.source) for g in user.role_grants} == {
+        ("citizen", "local"),
+        ("staff", "sso"),
+    }
 
     provider.set_account("anna", claims={"roles": ["other-app-admin"]}, amr=["pwd"])
     log_out(client)
@@ -231,7 +244,10 @@ def test_a_local_grant_is_never_taken_away_by_the_provider(client, provider, mak
     log_out(client)
     assert sign_in(client, provider, "anna").status_code == 302
     user = db.session.scalar(select(User))
-    assert {(g.role, g.source) for g in user.role_grants} == {("citizen", "local"), ("press", "local")}
+    assert {(g.role, g.source) for g in user.role_grants} == {
+        ("citizen", "local"),
+        ("press", "local"),
+    }
 
 
 def test_an_address_the_provider_does_not_vouch_for_is_not_linked(client, provider, make_user):
