@@ -5,7 +5,6 @@ from flask_login import login_user
 
 from ..accounts.second_factor import mark_second_factor
 from ..errors import UserError, render_error
-from ..forms import ActionForm
 from ..i18n import _, set_language_cookie
 from ..security import safe_next
 from . import services
@@ -15,11 +14,11 @@ bp = Blueprint("sso", __name__, url_prefix="/account/sso")
 _NEXT = "sso_next"
 
 
-@bp.post("/login")
+@bp.get("/login")
 def login():
-    form = ActionForm()
-    if not form.validate_on_submit():
-        return render_error(400)
+    # A link, not a form: the page's Content-Security-Policy (form-action 'self') would
+    # stop a form whose answer redirects to the provider. Starting a sign-on changes
+    # nothing but this session's state, and the state binds the answer to this browser.
     session[_NEXT] = safe_next(request.args.get("next"), url_for("pages.home"))
     try:
         return redirect(services.start_sign_on())

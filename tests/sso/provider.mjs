@@ -57,7 +57,7 @@ function escapeHtml(text) {
 
 function loginPage(uid, problem = '') {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>City sign-in</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>City sign-in</title></head>
 <body><main><h1>City sign-in</h1>
 ${problem ? `<p role="alert">${escapeHtml(problem)}</p>` : ''}
 <form method="post" action="/interaction/${escapeHtml(uid)}/login">

@@ -18,7 +18,7 @@ from consult.extensions import db
 
 def start(client, path="/account/sso/login") -> str:
     """Press the button on the login page: the provider's authorization URL."""
-    response = client.post_form(path)
+    response = client.get(path)
     assert response.status_code == 302, html(response)
     return response.headers["Location"]
 
