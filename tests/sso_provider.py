@@ -239,10 +239,20 @@ def running_provider(redirect_uris=(TEST_CALLBACK,)):
     )
     thread = threading.Thread(target=proxy.serve_forever, name="oidc-proxy", daemon=True)
     thread.start()
+    # consult's HTTP client honours proxy variables (a city's egress proxy); loopback
+    # must never go through one.
+    saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
+    for name, value in saved.items():
+        os.environ[name] = ",".join(filter(None, [value, "127.0.0.1", "localhost"]))
     try:
         _wait_for(provider, process, log)
         yield provider
     finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         process.terminate()
         try:
             process.wait(timeout=5)

@@ -101,19 +101,19 @@ def test_without_mfa_at_the_provider_the_session_needs_consults_second_factor(cl
 
 
 @pytest.mark.parametrize(
-    ("settings", "amr", "acr", "vouched"),
+    ("replaces", "accepted_acr", "amr", "acr", "vouched"),
     [
-        ({"SSO_MFA_REPLACES_TOTP": False}, ["pwd", "mfa"], None, False),
-        ({}, ["pwd"], "urn:city:mfa", False),
-        ({"SSO_MFA_ACR": "urn:city:mfa"}, ["pwd"], "urn:city:mfa", True),
-        ({}, ["pwd", "hwk"], None, True),
+        (False, [], ["pwd", "mfa"], None, False),  # the city did not say the provider's MFA counts
+        (True, [], ["pwd"], "urn:city:mfa", False),  # an acr nobody configured
+        (True, ["urn:city:mfa"], ["pwd"], "urn:city:mfa", True),
+        (True, [], ["pwd", "hwk"], None, True),
+        (True, [], "mfa", None, True),  # a provider that sends one string
     ],
 )
-def test_the_mfa_rule(app, settings, amr, acr, vouched):
+def test_the_mfa_rule(app, replaces, accepted_acr, amr, acr, vouched):
     from consult.sso.services import vouches_for_mfa
 
-    app.config.update(settings)
-    app.config["SSO_MFA_ACR"] = [settings["SSO_MFA_ACR"]] if "SSO_MFA_ACR" in settings else []
+    app.config.update(SSO_MFA_REPLACES_TOTP=replaces, SSO_MFA_ACR=accepted_acr)
     assert vouches_for_mfa({"amr": amr, "acr": acr}) is vouched
 
 
