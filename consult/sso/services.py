@@ -19,7 +19,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.oidc.core import CodeIDToken
-from flask import current_app
+from flask import current_app, request, session
 from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -97,7 +97,24 @@ def finish_sign_on() -> tuple[User, bool]:
     """
     cfg = current_app.config
     client = _client()
-    _load_metadata(client)
+    metadata = _load_metadata(client)
+    state = request.args.get("state")
+    if not state or client.framework.get_state_data(session, state) is None:
+        # Authlib would say the same below; asked first so that this answer wins.
+        raise _stale()
+    # RFC 9207: a provider that names itself in its answer must name the configured
+    # issuer (a code from another provider, the "mix-up" attack, is not exchanged here).
+    answered_by = request.args.get("iss")
+    if (
+        answered_by is None
+        and "error" not in request.args
+        and metadata.get("authorization_response_iss_parameter_supported")
+    ):
+        answered_by = ""
+    if answered_by is not None and answered_by.rstrip("/") != cfg["SSO_ISSUER"].rstrip("/"):
+        log.warning("single sign-on refused: the answer names issuer %r", answered_by)
+        client.framework.clear_state_data(session, state)
+        raise _untrusted()
     options = {
         "iss": {"essential": True, "value": cfg["SSO_ISSUER"]},
         "aud": {"essential": True, "value": cfg["SSO_CLIENT_ID"]},
@@ -110,11 +127,7 @@ def finish_sign_on() -> tuple[User, bool]:
     except requests.RequestException as error:
         raise _unavailable(error) from error
     except MismatchingStateError as error:
-        log.info("single sign-on refused: missing, used or foreign state")
-        raise UserError(
-            _("This sign-in has expired or was already used. Please start it again."),
-            status=400,
-        ) from error
+        raise _stale() from error
     except OAuthError as error:
         log.info("single sign-on refused by the provider: %s", error)
         raise UserError(
@@ -132,6 +145,13 @@ def finish_sign_on() -> tuple[User, bool]:
         db.session.rollback()
         raise UserError(_("Please try again."), status=409) from error
     return user, vouches_for_mfa(claims)
+
+
+def _stale() -> UserError:
+    log.info("single sign-on refused: missing, used or foreign state")
+    return UserError(
+        _("This sign-in has expired or was already used. Please start it again."), status=400
+    )
 
 
 def _untrusted() -> UserError:

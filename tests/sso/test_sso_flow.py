@@ -2,8 +2,9 @@
 roles, the MFA rule, and every forged or replayed answer refused with nothing written."""
 
 import logging
+import re
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -269,3 +270,28 @@ def test_a_deleted_account_cannot_sign_on(client, provider):
     response = sign_in(client, provider, "anna")
     assert response.status_code == 403
     assert "_user_id" not in session_of(client)
+
+
+def test_an_unsigned_id_token_is_refused(client, provider, caplog):
+    def strip(answer):
+        _header, payload, _signature = answer["id_token"].split(".")
+        answer["id_token"] = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + "."  # alg none
+        return answer
+
+    provider.tamper = strip
+    response = sign_in(client, provider, "anna")
+    assert response.status_code == 400
+    assert nothing_written()
+
+
+def test_an_answer_naming_another_issuer_is_refused(client, provider):
+    url = provider.authorize(start(client), "anna")
+    assert f"iss={quote(provider.issuer, safe='')}" in url  # RFC 9207: the provider names itself
+    forged = url.replace(quote(provider.issuer, safe=""), quote("https://evil.example", safe=""))
+    assert back(client, forged).status_code == 400
+    assert back(client, url).status_code == 400  # the state is used up by the refusal
+    # Without the iss the provider promises in its discovery document: refused as well.
+    url = provider.authorize(start(client), "anna")
+    unnamed = re.sub(r"&?iss=[^&]*", "", url)
+    assert back(client, unnamed).status_code == 400
+    assert nothing_written()
