@@ -89,3 +89,19 @@ def test_starting_a_sign_on_writes_nothing_but_the_session(client, provider):
     assert client.get("/account/sso/login").status_code == 302
     assert client.http.post("/account/sso/login").status_code == 405
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_a_hanging_provider_is_given_up_on(client, provider, database_url, tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        issuer = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        settings = provider.settings(SSO_ISSUER=issuer, SSO_TIMEOUT=0.5)
+        app = create_app(app_settings(database_url, str(tmp_path), **settings))
+        started = time.monotonic()
+        response = type(client)(app.test_client()).get("/account/sso/login")
+        assert response.status_code == 503
+        assert time.monotonic() - started < 3
