@@ -237,7 +237,9 @@ def _link_or_create(claims: dict) -> User:
         pseudonym_key=key,
         locale=current_locale(),
         email_verified_at=clock.now() if vouched else None,
-        privacy_consent_at=clock.now(),
+        # Not asked: a work account rests on the employment, not on the person's consent
+        # (the data download shows none rather than a consent nobody gave).
+        privacy_consent_at=None,
     )
     db.session.add(user)
     db.session.flush()

@@ -90,6 +90,11 @@ def test_first_sign_on_creates_the_account_maps_roles_and_takes_the_providers_mf
     assert session["_user_id"] == user.get_id()
     assert session["second_factor"] == "sso"  # amr contains "mfa" and the setting allows it
     assert not any(key.startswith("_state_") for key in session)
+    # The person's data download names the identity at the city's provider.
+    data = client.get("/account/data.json").get_json()
+    assert [(i["issuer"], i["subject"]) for i in data["sso_identities"]] == [
+        (provider.issuer, "anna")
+    ]
 
 
 def test_without_mfa_at_the_provider_the_session_needs_consults_second_factor(client, provider):
