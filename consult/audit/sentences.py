@@ -226,6 +226,17 @@ def _sso_role_revoke(n, e, d):
     )  # fmt: skip
 
 
+@sentence("sso.role_revoke_password", _l("Role from the city's sign-in ended by a password login"))
+def _sso_role_revoke_password(n, e, d):
+    return _say(
+        _(
+            "%(user)s logged in with a password, so the role %(role)s from the city's sign-in "
+            "ends until their next sign-in with the city account."
+        ),
+        user=n.user(e.object_id), role=_role(d.get("role")),
+    )  # fmt: skip
+
+
 @sentence("sso.account_create", _l("Account created by the city's sign-in"))
 def _sso_account_create(n, e, d):
     return _say(

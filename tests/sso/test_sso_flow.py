@@ -300,3 +300,17 @@ def test_an_answer_naming_another_issuer_is_refused(client, provider):
     unnamed = re.sub(r"&?iss=[^&]*", "", url)
     assert back(client, unnamed).status_code == 400
     assert nothing_written()
+
+
+def test_a_password_login_ends_the_roles_from_the_directory(client, provider, make_user, login):
+    citizen = make_user(email="anna.amt@stadt.example", pseudonym="Anna")
+    assert sign_in(client, provider, "anna").status_code == 302
+    log_out(client)
+    # The directory may have taken the staff role away since; a password cannot tell.
+    login(citizen)
+    user = db.session.get(User, citizen.id)
+    assert {(g.role, g.source) for g in user.role_grants} == {("citizen", "local")}
+    assert actions()[-1] == ("sso.role_revoke_password", {"role": "staff"})
+    log_out(client)
+    assert sign_in(client, provider, "anna").status_code == 302  # and back with the claim
+    assert db.session.get(User, citizen.id).roles == {"citizen", "staff"}
