@@ -179,6 +179,8 @@ def vouches_for_mfa(claims) -> bool:
 def sign_on_account(issuer: str, claims: dict) -> User:
     """Find, link or create the account of (issuer, sub), sync its roles; commits."""
     subject = str(claims["sub"])
+    if not subject or len(subject) > 255 or len(issuer) > 255:  # OIDC Core: at most 255 ASCII
+        raise _untrusted()
     identity = db.session.scalar(
         select(SsoIdentity).where(SsoIdentity.issuer == issuer, SsoIdentity.subject == subject)
     )

@@ -314,3 +314,13 @@ def test_a_password_login_ends_the_roles_from_the_directory(client, provider, ma
     log_out(client)
     assert sign_in(client, provider, "anna").status_code == 302  # and back with the claim
     assert db.session.get(User, citizen.id).roles == {"citizen", "staff"}
+
+
+def test_an_overlong_subject_is_refused(app, provider):
+    from consult.errors import UserError
+    from consult.sso.services import sign_on_account
+
+    with pytest.raises(UserError) as refused:
+        sign_on_account(provider.issuer, {"sub": "x" * 256, "email": "a@stadt.example"})
+    assert refused.value.status == 400
+    assert nothing_written()
