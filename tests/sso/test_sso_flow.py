@@ -324,3 +324,21 @@ def test_an_overlong_subject_is_refused(app, provider):
         sign_on_account(provider.issuer, {"sub": "x" * 256, "email": "a@stadt.example"})
     assert refused.value.status == 400
     assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("claim", "claims", "roles"),
+    [
+        ("realm_access.roles", {"realm_access": {"roles": ["consult-staff"]}}, {"staff"}),
+        ("groups", {"groups": "consult-press"}, {"press"}),  # one string, not a list
+        ("groups", {"groups": {"consult-press": True}}, set()),  # neither: no role
+        ("realm_access.roles", {"realm_access": ["consult-staff"]}, set()),
+    ],
+)
+def test_the_role_claim(app, make_user, claim, claims, roles):
+    from consult.sso.services import sync_sso_roles
+
+    app.config["SSO_ROLE_CLAIM"] = claim
+    user = make_user(roles=())
+    sync_sso_roles(user, claims)
+    assert user.roles == roles
