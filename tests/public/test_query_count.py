@@ -91,3 +91,28 @@ def test_logged_in_visitors_add_only_their_own_account(client, shaped, make_user
     # the ideas they voted for; whether they asked for the results mail; whether they
     # follow the challenge: constant, however many ideas the list has
     assert logged_in <= anonymous + 6
+
+
+@pytest.mark.parametrize("comments", [0, 1, 30])
+def test_the_idea_page_runs_at_most_five_queries(
+    client, shaped, make_idea, add_comments, make_user, login, comments
+):
+    challenge, authors, district_ids, images = shaped
+    author, commenters = make_user(), [make_user() for _ in range(3)]
+    idea = make_idea(
+        challenge,
+        author_id=author.id,
+        category_id=challenge.categories[0].id,
+        district_id=district_ids[0],
+        image_id=images[0],
+    )
+    for i in range(comments):
+        add_comments(idea, 1, commenters[i % 3])
+    url = f"/ideas/{idea.id}"
+    logged_out, html = _count_queries(client, url)
+    assert html.count("Kommentar 0") == comments
+    login(make_user())
+    with QueryCounter(db.engine) as counter:
+        logged_in, _ = _count_queries(client, url)
+    print("\n----\n".join(counter.statements))
+    assert (logged_out, logged_in) == (0, 0)
