@@ -83,7 +83,17 @@ def _vote_notes():
                 return {"message": message, "refused": outcome == "refused"}
         return None
 
-    return {"vote_note": vote_note}
+    def vote_notes() -> dict[int, dict]:
+        """``vote_note`` of every idea at once, for a list page's cards."""
+        notes: dict[int, dict] = {}
+        for category, message in get_flashed_messages(with_categories=True):
+            prefix, _sep, rest = category.partition(NOTE_PREFIX)
+            outcome, _sep, idea = rest.partition(":")
+            if not prefix and idea.isdigit():
+                notes.setdefault(int(idea), {"message": message, "refused": outcome == "refused"})
+        return notes
+
+    return {"vote_note": vote_note, "vote_notes": vote_notes}
 
 
 def _answer(
