@@ -217,9 +217,7 @@ def _offline(row) -> tuple[int, int] | None:
     return (int(row[1]), int(row[2])) if len(row) == 3 else None
 
 
-def cast_vote(
-    user, challenge: Challenge, idea_id: int, with_offline: bool = False
-) -> BallotState:
+def cast_vote(user, challenge: Challenge, idea_id: int, with_offline: bool = False) -> BallotState:
     """Vote for an idea. Voting again for the same idea changes nothing (idempotent).
 
     Three statements and a commit (the jury check rides in the first); values are read
@@ -419,7 +417,8 @@ class VotingPanel:
 
 
 def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> VotingPanel:
-    """The viewer's voting state for a page: at most two queries, however many ideas it lists.
+    """The viewer's voting state for a page: at most two queries, however many ideas it
+    lists; one for one idea.
 
     ``idea_id`` limits the voted ideas to one (the idea page); otherwise all of the challenge.
     """
@@ -440,19 +439,28 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> Voti
         .where(JurorAssignment.challenge_id == challenge.id, JurorAssignment.user_id == user.id)
         .exists()
     )
-    used, is_juror_here = db.session.execute(select(func.coalesce(used, 0), juror)).one()
-    if is_juror_here:
-        return VotingPanel(open=True, anonymous=False, juror=True, voter=False)
     voted = select(Vote.idea_id).where(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
     if idea_id is not None:
-        voted = voted.where(Vote.idea_id == idea_id)
+        # One idea (its page): whether it has the vote rides in the same query.
+        voted_here = voted.where(Vote.idea_id == idea_id).exists()
+        used, is_juror_here, has_vote = db.session.execute(
+            select(func.coalesce(used, 0), juror, voted_here)
+        ).one()
+        voted_ids = frozenset([idea_id] if has_vote else [])
+    else:
+        used, is_juror_here = db.session.execute(select(func.coalesce(used, 0), juror)).one()
+        voted_ids = None
+    if is_juror_here:
+        return VotingPanel(open=True, anonymous=False, juror=True, voter=False)
+    if voted_ids is None:
+        voted_ids = frozenset(db.session.scalars(voted))
     return VotingPanel(
         open=True,
         anonymous=False,
         juror=False,
         voter=True,
         state=BallotState(used, challenge.vote_budget),
-        voted=frozenset(db.session.scalars(voted)),
+        voted=voted_ids,
     )
 
 
