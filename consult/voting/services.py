@@ -417,8 +417,7 @@ class VotingPanel:
 
 
 def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> VotingPanel:
-    """The viewer's voting state for a page: at most two queries, however many ideas it
-    lists; one for one idea.
+    """The viewer's voting state for a page: one query, however many ideas it lists.
 
     ``idea_id`` limits the voted ideas to one (the idea page); otherwise all of the challenge.
     """
@@ -439,28 +438,27 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> Voti
         .where(JurorAssignment.challenge_id == challenge.id, JurorAssignment.user_id == user.id)
         .exists()
     )
-    voted = select(Vote.idea_id).where(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
+    # The ideas voted for as rows of the same query: one row per vote (one row of NULL
+    # without any), each carrying the ballot and the jury seat.
+    voted_on = and_(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
     if idea_id is not None:
-        # One idea (its page): whether it has the vote rides in the same query.
-        voted_here = voted.where(Vote.idea_id == idea_id).exists()
-        used, is_juror_here, has_vote = db.session.execute(
-            select(func.coalesce(used, 0), juror, voted_here)
-        ).one()
-        voted_ids = frozenset([idea_id] if has_vote else [])
-    else:
-        used, is_juror_here = db.session.execute(select(func.coalesce(used, 0), juror)).one()
-        voted_ids = None
+        voted_on = and_(voted_on, Vote.idea_id == idea_id)
+    one = select(literal(1).label("one")).subquery()
+    rows = db.session.execute(
+        select(func.coalesce(used, 0), juror, Vote.idea_id)
+        .select_from(one)
+        .outerjoin(Vote, voted_on)
+    ).all()
+    used, is_juror_here = rows[0][0], rows[0][1]
     if is_juror_here:
         return VotingPanel(open=True, anonymous=False, juror=True, voter=False)
-    if voted_ids is None:
-        voted_ids = frozenset(db.session.scalars(voted))
     return VotingPanel(
         open=True,
         anonymous=False,
         juror=False,
         voter=True,
         state=BallotState(used, challenge.vote_budget),
-        voted=voted_ids,
+        voted=frozenset(row[2] for row in rows if row[2] is not None),
     )
 
 

@@ -16,6 +16,7 @@ import pstats
 import random
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,23 +27,30 @@ from bench_pages import add_citizens  # noqa: E402
 from benchkit import SECRET, create_database, drop_database  # noqa: E402
 
 
-def statements(app, client, method, url, **kwargs) -> int:
+def statements(app, client, method, url, **kwargs) -> list[tuple[float, str]]:
+    """(milliseconds, start of the SQL) of each statement of one request."""
     from sqlalchemy import event
 
     from consult.extensions import db
 
-    seen = []
+    seen, started = [], []
 
-    def count(*args):
-        seen.append(1)
+    def before(conn, cursor, statement, *args):
+        started.append(time.perf_counter())
+
+    def after(conn, cursor, statement, *args):
+        ms = (time.perf_counter() - started.pop()) * 1000
+        seen.append((ms, " ".join(statement.split())[:110]))
 
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     response = client.open(url, method=method, **kwargs)
-    event.remove(engine, "before_cursor_execute", count)
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
     assert response.status_code in (200, 409), (url, response.status_code)
-    return len(seen)
+    return seen
 
 
 def main() -> None:
@@ -116,7 +124,8 @@ def profile(args, database_url: str) -> None:
             method, url, kw = make(i)
             client.open(url, method=method, headers=h, **kw)
         method, url, kw = make(0)
-        n = statements(app, client, method, url, headers=h, **kw)
+        sql = statements(app, client, method, url, headers=h, **kw)
+        n = len(sql)
         profiler = cProfile.Profile()
         profiler.enable()
         for i in range(args.requests):
@@ -132,6 +141,8 @@ def profile(args, database_url: str) -> None:
               f"each under cProfile; {n} SQL statements for one request ===")  # fmt: skip
         stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
         print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
+        print(f"statements of {method} {url} (ms from sending to the first row):")
+        print("\n".join(f"  {ms:6.2f}  {text}" for ms, text in sql))
 
 
 if __name__ == "__main__":
