@@ -3,6 +3,7 @@
 A script, not a pytest test:
 
     .venv/bin/python tests/bench/profile_pages.py [--requests 200] [--top 25] [--sort tottime]
+        [--redis redis://127.0.0.1:6379/11] [--dump folder]
 
 The data of bench_pages.py in a throw-away PostgreSQL database; requests go through Flask's
 test client in this process under cProfile (no server, no network), as a citizen in German.
@@ -59,12 +60,21 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--dump", help="folder to write each endpoint's .prof file to")
+    parser.add_argument(
+        "--redis", help="Redis URL for the abuse limits, as in production (an empty database)"
+    )
     args = parser.parse_args()
     name, database_url = create_database()
     try:
         profile(args, database_url)
     finally:
         drop_database(name)
+        if args.redis:
+            from redis import Redis
+
+            redis = Redis.from_url(args.redis)
+            for key in redis.scan_iter("rl:vote:*"):
+                redis.delete(key)
 
 
 def profile(args, database_url: str) -> None:
@@ -80,7 +90,7 @@ def profile(args, database_url: str) -> None:
         {
             "SECRET_KEY": SECRET,
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "REDIS_URL": None,
+            "REDIS_URL": args.redis,
             "MAIL_DIR": tempfile.mkdtemp(),
             "WTF_CSRF_ENABLED": False,
         }
