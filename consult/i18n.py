@@ -10,15 +10,15 @@ from urllib.parse import urlencode
 from babel import Locale
 from babel.dates import format_skeleton
 from flask import Flask, has_request_context, redirect, request
+from flask.globals import _cv_app
 from flask_babel import (
     force_locale,
     format_date,
     format_datetime,
     get_locale,
     get_timezone,
-    gettext,
+    get_translations,
     lazy_gettext,
-    ngettext,
 )
 from flask_login import current_user
 
@@ -29,6 +29,43 @@ DEFAULT_LOCALE = "de"
 LANG_COOKIE = "consult_lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+
+# --- the request's locale and catalog, looked up once --------------------------------------
+# Flask-Babel looks the locale and the catalog up again on every translation (a page has
+# well over a hundred of them, each costing several context lookups). Here they are kept
+# in Flask-Babel's own per-request namespace, next to the locale they belong to: when
+# ``force_locale`` (mails in the recipient's language) or ``refresh`` changes that locale,
+# the next translation sees a different locale object and looks the catalog up again.
+
+
+def _current() -> tuple:
+    """(locale, translations, locale name) of the current context."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:  # no application: English source strings
+        return None, get_translations(), DEFAULT_LOCALE
+    state = app_ctx.g.__dict__.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        locale = get_locale()  # asks select_locale once, and creates the namespace
+        state = app_ctx.g._flask_babel
+    cached = getattr(state, "consult_catalog", None)
+    if cached is None or cached[0] is not locale:
+        cached = state.consult_catalog = (locale, get_translations(), str(locale))
+    return cached
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext``, with the catalog looked up once per request."""
+    translated = _current()[1].ugettext(string)
+    return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """Flask-Babel's ``ngettext``, with the catalog looked up once per request."""
+    variables.setdefault("num", num)
+    return _current()[1].ungettext(singular, plural, num) % variables
+
 
 _ = gettext
 _l = lazy_gettext
@@ -60,7 +97,7 @@ def select_locale() -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale() or DEFAULT_LOCALE)
+    return _current()[2] or DEFAULT_LOCALE
 
 
 def mail_locale(user) -> str:
@@ -145,6 +182,16 @@ def _vary_on_language(response):
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # Templates translate through the same once-per-request catalog.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: _current()[1].ugettext(string),
+        ngettext=lambda singular, plural, n: _current()[1].ungettext(singular, plural, n),
+        newstyle=True,
+        pgettext=lambda context, string: _current()[1].upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _current()[1].unpgettext(
+            context, singular, plural, n
+        ),
+    )
     app.before_request(_handle_lang_parameter)
     app.after_request(_vary_on_language)
     app.jinja_env.globals.update(

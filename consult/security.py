@@ -93,8 +93,10 @@ def _set_security_headers(response):
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Pages seen while logged in are personal: no shared cache (or a library PC's
-    # back button) may keep them.
-    if current_user.is_authenticated and "Cache-Control" not in headers:
+    # back button) may keep them. (is_anonymous, not is_authenticated: the loader only
+    # gives active accounts, and is_authenticated would read the account again after a
+    # commit expired it: one query more for every form a logged-in person sends.)
+    if not current_user.is_anonymous and "Cache-Control" not in headers:
         headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -20,6 +20,9 @@ def file_version(app: Flask, filename: str) -> str | None:
     Cached per file; in debug mode per modification time, so an edited file gets a new
     address at once.
     """
+    cache = app.extensions.setdefault("consult_static_versions", {})
+    if not app.debug and (filename, 0) in cache:  # every page asks for a few: no file system
+        return cache[(filename, 0)]
     root = os.path.realpath(app.static_folder)
     path = os.path.realpath(os.path.join(root, filename))
     if not path.startswith(root + os.sep):
@@ -28,7 +31,6 @@ def file_version(app: Flask, filename: str) -> str | None:
         mtime = os.stat(path).st_mtime_ns if app.debug else 0
     except OSError:
         return None
-    cache = app.extensions.setdefault("consult_static_versions", {})
     key = (filename, mtime)
     if key not in cache:
         try:

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from ..errors import UserError, render_error
 from ..extensions import db, login_manager
@@ -46,7 +47,8 @@ def load_user(login_id: str) -> User | None:
     user_id, _sep, version = login_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # The roles in the same query: every logged-in page asks for them.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.role_grants)])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user

@@ -96,10 +96,18 @@ def _shown_state(idea: Idea, answer: IdeaAnswer | None) -> tuple[str | None, Lab
     return state, project
 
 
-def answer_view(idea: Idea) -> AnswerView | None:
-    """The idea's answer as the page shows it, or None while it waits for one."""
-    answer = db.session.get(IdeaAnswer, idea.id)
-    state, project = _shown_state(idea, answer)
+def answer_view(idea: Idea, known: tuple | None = None) -> AnswerView | None:
+    """The idea's answer as the page shows it, or None while it waits for one.
+
+    ``known``: (answer, lab project, on the shortlist) as the idea page loaded them along
+    with the idea (consult.ideas.page), so that nothing is asked again.
+    """
+    if known is None:
+        answer = db.session.get(IdeaAnswer, idea.id)
+        state, project = _shown_state(idea, answer)
+    else:
+        answer, project, on_shortlist = known
+        state = effective_state(answer.state if answer else None, project is not None, on_shortlist)
     if state is None:
         return None
     merged_into = None

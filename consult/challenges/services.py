@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..audit.services import record_action
 from ..clock import now
@@ -261,9 +262,15 @@ def delete_category(actor, category: Category) -> None:
     db.session.commit()
 
 
-def get_public_challenge(challenge_id: int, viewer=None) -> Challenge | None:
-    """A challenge visitors may see: not a draft, unless the viewer is staff."""
-    challenge = db.session.get(Challenge, challenge_id)
+def get_public_challenge(
+    challenge_id: int, viewer=None, with_categories: bool = False
+) -> Challenge | None:
+    """A challenge visitors may see: not a draft, unless the viewer is staff.
+
+    ``with_categories``: its categories in the same query (the challenge page lists them).
+    """
+    options = [joinedload(Challenge.categories)] if with_categories else []
+    challenge = db.session.get(Challenge, challenge_id, options=options)
     if challenge is None:
         return None
     if challenge.is_public() or (

@@ -52,7 +52,9 @@ PUBLIC_MAX_AGE = 60
 @bp.get("/challenges/<int:challenge_id>")
 @public_page(PUBLIC_MAX_AGE)
 def show(challenge_id: int):
-    challenge = services.get_public_challenge(challenge_id, current_user) or abort(404)
+    challenge = services.get_public_challenge(
+        challenge_id, current_user, with_categories=True
+    ) or abort(404)
     counts_hidden = challenge.counts_hidden()
     districts = db.session.scalars(select(District).order_by(District.position, District.name))
     districts = list(districts)

@@ -20,7 +20,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 
 from .. import jobs, ratelimit
 from ..accounts.models import User
@@ -556,7 +556,8 @@ def list_comments(idea: Idea) -> list[Comment]:
         db.session.scalars(
             select(Comment)
             .where(Comment.idea_id == idea.id)
-            .options(selectinload(Comment.author))
+            # Only the authors' names are shown: joined, and their roles left unloaded.
+            .options(joinedload(Comment.author).options(lazyload(User.role_grants)))
             .order_by(Comment.created_at, Comment.id)
         )
     )

@@ -10,7 +10,7 @@ from ..events.room_ideas import credited_names
 from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..media.services import get_image
-from ..merging.services import merged_from_notice, merged_target
+from ..merging.services import merged_from_notice
 from ..moderation.services import hide_reason_text
 from ..permissions import login_required, role_required, user_has_role
 from ..projects.services import project_of_idea
@@ -18,6 +18,7 @@ from ..similar.views import form_check
 from ..voting import services as votes
 from . import services
 from .forms import CommentForm, IdeaForm, ReportForm
+from .page import load_idea_page
 
 bp = Blueprint("ideas", __name__)
 
@@ -169,16 +170,21 @@ def delete(idea_id: int):
 @bp.get("/ideas/<int:idea_id>")
 @public_page(max_age=60)
 def show(idea_id: int):
-    # A merged duplicate's old link leads to the idea it was merged into, with a notice.
-    merged_into = merged_target(idea_id)
+    merged_into, facts = load_idea_page(idea_id, current_user)
     if merged_into is not None:
+        # A merged duplicate's old link leads to the idea it was merged into, with a notice.
         return redirect(url_for("ideas.show", idea_id=merged_into, merged_from=idea_id))
-    idea = services.get_visible_idea(idea_id, current_user) or abort(404)
-    return _render_show(idea)
+    if facts is None:
+        abort(404)
+    return _render_show(facts.idea, facts=facts)
 
 
-def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
-    """The idea page; a form that failed is passed in, to show it with its errors."""
+def _render_show(idea, status: int = 200, comment_form=None, report_forms=None, facts=None):
+    """The idea page; a form that failed is passed in, to show it with its errors.
+
+    ``facts``: what ``load_idea_page`` loaded with the idea; without them (a failed form's
+    page) they are asked for one by one.
+    """
     viewer_is_author = current_user.is_authenticated and idea.author_id == current_user.id
     viewer_moderates = user_has_role(current_user, "moderator") or user_has_role(
         current_user, "staff"
@@ -195,7 +201,10 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
                 forms[comment.id] = ReportForm(formdata=None, prefix=_report_prefix(comment.id))
     forms.update(report_forms or {})
     voting = votes.voting_panel(current_user, idea.challenge, idea_id=idea.id)
-    credits = credited_names(idea)
+    if facts is not None and not (idea.event_id or facts.has_merged):
+        credits = []  # nobody to credit besides the author, who is shown anyway
+    else:
+        credits = credited_names(idea)
     # The count, unless the challenge hides counts while voting (paper votes included).
     tally = None
     if (
@@ -211,7 +220,8 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
     return render_template(
         "ideas/show.html",
         idea=idea,
-        image=get_image(idea.image_id),
+        image=facts.image if facts is not None else get_image(idea.image_id),
+        known_answer=(facts.answer, facts.project, facts.on_shortlist) if facts else None,
         comments=comments,
         comment_form=comment_form,
         report_forms=forms,
@@ -226,8 +236,9 @@ def _render_show(idea, status: int = 200, comment_form=None, report_forms=None):
         and idea.status != "withdrawn"
         and idea.challenge.submission_open(),
         can_comment=services.can_comment(idea),
-        following=participates and services.is_following(current_user, idea),
-        lab_project=project_of_idea(idea.id),
+        following=participates
+        and (facts.following if facts is not None else services.is_following(current_user, idea)),
+        lab_project=facts.project if facts is not None else project_of_idea(idea.id),
         # Ideas from a live event credit the people in the room who posted them; an idea
         # that took duplicates in names their authors after its own.
         credited_names=credits if idea.event_id else [],

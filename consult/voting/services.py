@@ -50,6 +50,8 @@ class BallotState:
     budget: int  # 0: one vote per idea, no limit on the number of ideas
     # The idea's vote count right after a vote or withdrawal (None when not known).
     count: int | None = None
+    # (paper votes, event votes) of the idea, read by the vote's own statement when asked.
+    offline: tuple[int, int] | None = None
 
     @property
     def remaining(self) -> int | None:
@@ -66,10 +68,13 @@ def is_juror(user, challenge: Challenge) -> bool:
     )
 
 
-def _check_voter(user, challenge: Challenge) -> None:
+def _check_voting_open(challenge: Challenge) -> None:
     if not challenge.voting_open():
         raise UserError(_("Voting is not open for this challenge."), status=409)
-    if is_juror(user, challenge):
+
+
+def _check_not_juror(user_id: int, challenge_id: int) -> None:
+    if db.session.get(JurorAssignment, {"challenge_id": challenge_id, "user_id": user_id}):
         raise UserError(
             _("You are on the jury of this challenge, so you cannot vote in it."), status=403
         )
@@ -151,7 +156,14 @@ def has_voted_id(user_id: int, idea_id: int) -> bool:
     )
 
 
-def _count_change(idea_id: int, delta: int, challenge_id: int, published_only: bool):
+def _count_change(
+    idea_id: int,
+    delta: int,
+    challenge_id: int,
+    published_only: bool,
+    voter_id: int | None = None,
+    with_offline: bool = False,
+):
     """The cached count moves by ``delta``; the first statement of a vote or withdrawal.
 
     Going first, this UPDATE takes the idea's row lock before anything else, so votes,
@@ -159,34 +171,71 @@ def _count_change(idea_id: int, delta: int, challenge_id: int, published_only: b
     in one order (idea, then ballot, then vote rows) and cannot deadlock. With
     ``published_only`` the status is checked under that lock: a vote that waited for a
     hide finds the idea hidden and changes nothing, instead of landing on a hidden idea.
+
+    ``voter_id``: nothing changes either if that account sits on the challenge's jury (the
+    check rides along instead of costing a round trip of its own; the caller says why when
+    no row came back). ``with_offline``: the idea's paper and event votes come back too,
+    for the answer's count (one query less after the commit).
     """
     conditions = [Idea.id == idea_id, Idea.challenge_id == challenge_id]
     if published_only:
         conditions.append(Idea.status == "published")
+    if voter_id is not None:
+        conditions.append(
+            ~select(JurorAssignment.user_id)
+            .where(
+                JurorAssignment.challenge_id == challenge_id, JurorAssignment.user_id == voter_id
+            )
+            .exists()
+        )
+    returned = [Idea.vote_count]
+    # SQLite writes RETURNING's columns without their tables, which makes the subqueries'
+    # joins ambiguous there: the caller then reads them after the commit, as before.
+    if with_offline and db.engine.dialect.name == "postgresql":
+        paper = select(func.coalesce(func.sum(PaperVoteEntry.count), 0)).where(
+            PaperVoteEntry.idea_id == idea_id
+        )
+        # correlate(None): the rule's own join to ideas must stay its own, not the row
+        # being updated (SQLite calls that ambiguous).
+        event = counted_round_votes(challenge_id, idea_id=idea_id).correlate(None).subquery()
+        returned += [
+            paper.scalar_subquery(),
+            select(func.coalesce(func.sum(event.c.n), 0)).correlate(None).scalar_subquery(),
+        ]
     # updated_at is named so that its onupdate default does not fire: a vote is not an
     # edit of the idea (and the column would move on every vote).
     return (
         update(Idea)
         .where(*conditions)
         .values(vote_count=Idea.vote_count + delta, updated_at=Idea.updated_at)
-        .returning(Idea.vote_count)
+        .returning(*returned)
     )
 
 
-def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
+def _offline(row) -> tuple[int, int] | None:
+    """(paper, event) votes from a ``_count_change`` row, if it returned them."""
+    return (int(row[1]), int(row[2])) if len(row) == 3 else None
+
+
+def cast_vote(user, challenge: Challenge, idea_id: int, with_offline: bool = False) -> BallotState:
     """Vote for an idea. Voting again for the same idea changes nothing (idempotent).
 
-    Three statements and a commit; values are read before the commit, because reading
-    expired objects afterwards would cost a query each.
+    Three statements and a commit (the jury check rides in the first); values are read
+    before the commit, because reading expired objects afterwards would cost a query each.
+    ``with_offline``: the idea's paper and event votes come back in the state too.
     """
     check_not_frozen(challenge)
-    _check_voter(user, challenge)
+    _check_voting_open(challenge)
     user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
-    count = db.session.scalar(_count_change(idea_id, +1, challenge_id, published_only=True))
-    if count is None:
+    changed = db.session.execute(
+        _count_change(idea_id, +1, challenge_id, True, user_id, with_offline)
+    ).first()
+    if changed is None:
         db.session.rollback()
+        _check_not_juror(user_id, challenge_id)
         _votable_idea(challenge, idea_id)  # says why: not in this challenge, or hidden
         raise UserError(_("This idea does not exist in this challenge."), status=404)
+    count, offline = changed[0], _offline(changed)
     used = db.session.scalar(_take_slot(challenge_id, user_id, budget))
     if used is None:
         db.session.rollback()
@@ -209,20 +258,26 @@ def cast_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
         db.session.rollback()
         return ballot_state(user, challenge)
     db.session.commit()
-    return BallotState(used, budget, count)
+    return BallotState(used, budget, count, offline)
 
 
-def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
+def withdraw_vote(
+    user, challenge: Challenge, idea_id: int, with_offline: bool = False
+) -> BallotState:
     """Take a vote back while voting runs; the slot is free again.
 
     Whatever the idea's status: a vote that is still there can always be taken back.
     """
     check_not_frozen(challenge)
-    _check_voter(user, challenge)
+    _check_voting_open(challenge)
     user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
     # The idea first, then the ballot, then the vote row, as in cast_vote: in another
     # order a withdrawal and a vote for the same idea deadlock on PostgreSQL.
-    count = db.session.scalar(_count_change(idea_id, -1, challenge_id, published_only=False))
+    changed = db.session.execute(
+        _count_change(idea_id, -1, challenge_id, False, user_id, with_offline)
+    ).first()
+    count = None if changed is None else changed[0]
+    offline = None if changed is None else _offline(changed)
     used = (
         None
         if count is None
@@ -244,10 +299,11 @@ def withdraw_vote(user, challenge: Challenge, idea_id: int) -> BallotState:
     if not removed:
         db.session.rollback()
         if count is None:
+            _check_not_juror(user_id, challenge_id)
             raise UserError(_("This idea does not exist in this challenge."), status=404)
         raise UserError(_("You have not voted for this idea."), status=409)
     db.session.commit()
-    return BallotState(used, budget, count)
+    return BallotState(used, budget, count, offline)
 
 
 # --- releasing the votes of a hidden idea ------------------------------------------------
@@ -361,7 +417,7 @@ class VotingPanel:
 
 
 def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> VotingPanel:
-    """The viewer's voting state for a page: at most two queries, however many ideas it lists.
+    """The viewer's voting state for a page: one query, however many ideas it lists.
 
     ``idea_id`` limits the voted ideas to one (the idea page); otherwise all of the challenge.
     """
@@ -382,19 +438,27 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> Voti
         .where(JurorAssignment.challenge_id == challenge.id, JurorAssignment.user_id == user.id)
         .exists()
     )
-    used, is_juror_here = db.session.execute(select(func.coalesce(used, 0), juror)).one()
+    # The ideas voted for as rows of the same query: one row per vote (one row of NULL
+    # without any), each carrying the ballot and the jury seat.
+    voted_on = and_(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
+    if idea_id is not None:
+        voted_on = and_(voted_on, Vote.idea_id == idea_id)
+    one = select(literal(1).label("one")).subquery()
+    rows = db.session.execute(
+        select(func.coalesce(used, 0), juror, Vote.idea_id)
+        .select_from(one)
+        .outerjoin(Vote, voted_on)
+    ).all()
+    used, is_juror_here = rows[0][0], rows[0][1]
     if is_juror_here:
         return VotingPanel(open=True, anonymous=False, juror=True, voter=False)
-    voted = select(Vote.idea_id).where(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
-    if idea_id is not None:
-        voted = voted.where(Vote.idea_id == idea_id)
     return VotingPanel(
         open=True,
         anonymous=False,
         juror=False,
         voter=True,
         state=BallotState(used, challenge.vote_budget),
-        voted=frozenset(db.session.scalars(voted)),
+        voted=frozenset(row[2] for row in rows if row[2] is not None),
     )
 
 

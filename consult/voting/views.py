@@ -83,7 +83,17 @@ def _vote_notes():
                 return {"message": message, "refused": outcome == "refused"}
         return None
 
-    return {"vote_note": vote_note}
+    def vote_notes() -> dict[int, dict]:
+        """``vote_note`` of every idea at once, for a list page's cards."""
+        notes: dict[int, dict] = {}
+        for category, message in get_flashed_messages(with_categories=True):
+            prefix, _sep, rest = category.partition(NOTE_PREFIX)
+            outcome, _sep, idea = rest.partition(":")
+            if not prefix and idea.isdigit():
+                notes.setdefault(int(idea), {"message": message, "refused": outcome == "refused"})
+        return notes
+
+    return {"vote_note": vote_note, "vote_notes": vote_notes}
 
 
 def _answer(
@@ -109,9 +119,12 @@ def _answer(
             online = state.count
             if online is None:  # a repeated vote: nothing changed, so nothing was returned
                 online = db.session.scalar(select(Idea.vote_count).where(Idea.id == idea_id))
-            paper, event = (
-                services.offline_votes_of(idea_id, challenge_id) if paper_counted else (0, 0)
-            )
+            if not paper_counted:
+                paper, event = 0, 0
+            elif state.offline is not None:  # read by the vote's own statement
+                paper, event = state.offline
+            else:
+                paper, event = services.offline_votes_of(idea_id, challenge_id)
             tally = services.VoteTally(online, paper, paper_counted, event)
             # The counted total, as the page shows it: online plus counted offline votes.
             answer["count"] = tally.total
@@ -155,12 +168,15 @@ def _vote_action(challenge_id: int, cast: bool):
         bool(challenge.count_paper_votes),
         challenge.id,
     )
+    # Translated before the commit: the first translation picks the locale from the user's
+    # setting, and after the commit that would load the user and their roles again.
+    done = _("Your vote has been counted.") if cast else _("Your vote has been withdrawn.")
     try:
         if cast:
-            state = services.cast_vote(current_user, challenge, idea_id)
-            return _answer(counts, idea_id, state, True, _("Your vote has been counted."))
-        state = services.withdraw_vote(current_user, challenge, idea_id)
-        return _answer(counts, idea_id, state, False, _("Your vote has been withdrawn."))
+            state = services.cast_vote(current_user, challenge, idea_id, with_offline=counts[1])
+            return _answer(counts, idea_id, state, True, done)
+        state = services.withdraw_vote(current_user, challenge, idea_id, with_offline=counts[1])
+        return _answer(counts, idea_id, state, False, done)
     except UserError as error:
         return _refusal(error, idea_id)
 

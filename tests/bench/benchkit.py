@@ -135,3 +135,25 @@ def run(port: int, workload, total: int, clients: int) -> dict:
     if errors:
         raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
     return summarise(latencies, wall)
+
+
+def signed_login(app, user, address: str, user_agent: str) -> dict:
+    """The session cookie and CSRF token the login form would leave, for ``address``.
+
+    Signed here with the app's secret, so that no argon2 login is needed per citizen.
+    """
+    from flask import session
+    from flask_login import login_user
+    from flask_wtf.csrf import generate_csrf
+
+    headers = {"X-Forwarded-For": address, "User-Agent": user_agent}
+    with app.app_context(), app.test_request_context("/", headers=headers):
+        login_user(user)
+        token = generate_csrf()
+        data = dict(session)
+    cookie = app.session_interface.get_signing_serializer(app).dumps(data)
+    return {
+        "cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}",
+        "token": token,
+        "address": address,
+    }
