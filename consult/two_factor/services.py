@@ -204,7 +204,7 @@ def _refuse_if_throttled(user: User, address: str) -> None:
             raise ratelimit.too_many(
                 wait,
                 _(
-                    "Too many wrong codes. Please wait %(minutes)d minutes or use a recovery code later.",
+                    "Too many wrong codes. Please wait %(minutes)d minutes and try again.",
                     minutes=minutes,
                 ),
             )
