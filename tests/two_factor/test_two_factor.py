@@ -214,7 +214,9 @@ def test_another_staff_member_resets_a_lost_device(client, staff, make_user, log
     colleague = db.session.get(User, colleague.id)
     assert colleague.totp_secret is None and colleague.totp_enabled_at is None
     assert colleague.session_version == before + 1
-    assert db.session.scalar(select(RecoveryCode).where(RecoveryCode.user_id == colleague.id)) is None
+    assert (
+        db.session.scalar(select(RecoveryCode).where(RecoveryCode.user_id == colleague.id)) is None
+    )
     (entry,) = _actions("two_factor.reset")
     assert (entry.actor_id, entry.object_id) == (staff.id, colleague.id)
     mail = mailbox.last_to("kollege@stadt.example")
