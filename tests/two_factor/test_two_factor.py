@@ -261,3 +261,50 @@ def test_the_data_download_says_whether_two_factors_are_on(client, staff, login)
     data = client.get("/account/data.json").get_json()
     assert data["account"]["two_factor_authentication"] is True
     assert staff.totp_secret not in client.get("/account/data.json").get_data(as_text=True)
+
+
+def _confirm(client, user):
+    url = "/account/two-factor/confirm"
+    response = client.post_form(url, {"password": PASSWORD, "code": totp_code(user)})
+    assert response.status_code == 302
+
+
+def test_freezing_results_needs_password_and_code_again(app, client, make_user, login):
+    from jury.jury_support import jury_world
+
+    from consult.jury.models import ResultSnapshot
+
+    world = jury_world(make_user)
+    login(world.staff)
+    url = f"/staff/challenges/{world.challenge.id}/results/freeze"
+    with travel(timedelta(minutes=6)):
+        response = client.post_form(url, {"confirm": "yes"})
+        assert response.headers["Location"].startswith("/account/two-factor/confirm?next=")
+        assert db.session.get(ResultSnapshot, world.challenge.id) is None
+        _confirm(client, world.staff)
+        assert client.post_form(url, {"confirm": "yes"}).status_code == 302
+        assert db.session.get(ResultSnapshot, world.challenge.id) is not None
+
+
+def test_publishing_an_announcement_needs_it_too_and_keeps_the_text(app, client, make_user, login):
+    from results.results_support import (
+        TEXTS,
+        edit_url,
+        form_data,
+        frozen_world,
+        press_of,
+        stored_announcement,
+    )
+
+    world = frozen_world(make_user)
+    press = press_of(world)
+    login(press)
+    with travel(timedelta(minutes=6)):
+        url = edit_url(world.challenge)
+        response = client.post_form(url, form_data(world, action="publish"))
+        assert response.headers["Location"].startswith("/account/two-factor/confirm?next=")
+        stored = stored_announcement(world.challenge)
+        assert stored.published_at is None and stored.title_en == TEXTS["title_en"]
+        _confirm(client, press)
+        assert client.post_form(url, form_data(world, action="publish")).status_code == 302
+        assert stored_announcement(world.challenge).published_at is not None
