@@ -50,13 +50,23 @@ def totp_code(user) -> str:
 
 
 def pass_code_step(client, response, user):
-    """Answer the code step that the password step of a login redirected to, if any."""
+    """Answer the code step that the password step of a login redirected to, if any
+    (``client``: the fixture's client or a plain Flask test client)."""
+    import contextvars
+    import re
+
     if "/account/two-factor/code" not in response.headers.get("Location", ""):
         return response
     url = response.headers["Location"]
-    client.forget_csrf()  # the password step started a new session
-    token = client.csrf_token(url)
-    return client.http.post(url, data={"csrf_token": token, "code": totp_code(user)})
+    if hasattr(client, "forget_csrf"):
+        client.forget_csrf()  # the password step started a new session
+    http = getattr(client, "http", client)
+    # Each request in a context of its own, as IsolatedClient does: a plain client would
+    # reuse the CSRF token cached in ``g`` for the session that the password step cleared.
+    page = contextvars.Context().run(http.get, url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    data = {"csrf_token": token, "code": totp_code(user)}
+    return contextvars.Context().run(http.post, url, data=data)
 
 
 def set_up_totp(client, user, next_url: str = "/") -> list[str]:
