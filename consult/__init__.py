@@ -94,4 +94,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         ops_bp,
     ):
         app.register_blueprint(blueprint)
+    from . import sso
+
+    sso.init_app(app)  # only when SSO_ISSUER is set
     return app

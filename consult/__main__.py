@@ -26,6 +26,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BROWSER_DIR = ROOT / "tests" / "browser"
+SSO_DIR = ROOT / "tests" / "sso"
 CHROMIUM = Path("/usr/bin/chromium")
 NGINX = Path("/usr/sbin/nginx")
 
@@ -145,6 +146,19 @@ def ensure_browser() -> None:
             run(npm, "ci", "--silent", "--no-audit", "--no-fund", "--prefix", BROWSER_DIR)
 
 
+def ensure_oidc_provider() -> None:
+    """The certified OpenID provider (oidc-provider from npm, run by Node.js on loopback)
+    that the single sign-on tests sign in at; pinned in tests/sso/package-lock.json."""
+    if (SSO_DIR / "node_modules" / "oidc-provider" / "package.json").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None and as_root("apt-get", "install", "-y", "-qq", "npm"):
+        npm = shutil.which("npm")
+    if npm:
+        say("installing oidc-provider from npm")
+        run(npm, "ci", "--silent", "--no-audit", "--no-fund", "--prefix", SSO_DIR)
+
+
 def ensure_nginx() -> None:
     """Debian's nginx, which tests/deploy/test_nginx.py starts in front of gunicorn."""
     if not NGINX.exists() and not shutil.which("nginx"):
@@ -251,6 +265,7 @@ def command_test(pytest_args: list[str]) -> int:
     ensure_venv("[dev]")
     ensure_services()
     ensure_browser()
+    ensure_oidc_provider()
     ensure_nginx()
     say("ruff check")
     if run(BIN / "ruff", "check", ".", check=False).returncode != 0:

@@ -102,6 +102,29 @@ class Defaults:
     VERIFY_LINK_MAX_AGE = 48 * 3600
     RESET_LINK_MAX_AGE = 3600
 
+    # Single sign-on for staff through the city's OpenID Connect provider (consult.sso,
+    # README "Single sign-on"). No issuer: no sign-on routes and no button.
+    SSO_ISSUER = None
+    SSO_CLIENT_ID = None
+    SSO_CLIENT_SECRET = None
+    SSO_SCOPES = "openid email profile"
+    # The ID token claim with the person's groups or roles; a dotted path reaches into an
+    # object (Keycloak: "realm_access.roles").
+    SSO_ROLE_CLAIM = "roles"
+    # Claim value -> consult role: {"consult-staff": "staff"} or "consult-staff=staff,x=press".
+    SSO_ROLE_MAP = {}
+    # When True, a sign-on whose ID token shows multi-factor authentication (an amr value
+    # of SSO_MFA_AMR or an acr of SSO_MFA_ACR) counts as the second factor, instead of TOTP.
+    SSO_MFA_REPLACES_TOTP = False
+    SSO_MFA_AMR = ["mfa", "otp", "hwk", "sc"]
+    SSO_MFA_ACR = []
+    # Treat the provider's e-mail address as verified even without "email_verified": true
+    # (Entra ID sends no such claim; the city's own directory assigns the addresses).
+    SSO_TRUST_EMAIL = False
+    # Seconds to wait for the provider (discovery, keys, token); tolerated clock skew.
+    SSO_TIMEOUT = 5
+    SSO_CLOCK_LEEWAY = 60
+
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(
@@ -133,6 +156,7 @@ def finalize(app):
             "OPEN_DATA_LICENCE must be a dict with at least name and url; as an environment "
             'variable, JSON: CONSULT_OPEN_DATA_LICENCE=\'{"id": "…", "name": "…", "url": "…"}\''
         )
+    _finalize_sso(cfg)
     if not cfg.get("PUBLIC_URL"):
         cfg["PUBLIC_URL"] = cfg.get("DEV_PUBLIC_URL") or "http://127.0.0.1:5000"
     if not cfg.get("MAIL_DIR"):
@@ -145,3 +169,32 @@ def finalize(app):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
             k: v for k, v in cfg["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_pre_ping"
         }
+
+
+def _words(value) -> list[str]:
+    """A list setting given as a list or as text separated by commas or spaces."""
+    if isinstance(value, str):
+        return [word for word in value.replace(",", " ").split() if word]
+    return [str(word) for word in value or ()]
+
+
+def _finalize_sso(cfg) -> None:
+    """Normalise the single sign-on settings; refuse an incomplete or unknown mapping."""
+    from .accounts.models import ROLES
+
+    role_map = cfg.get("SSO_ROLE_MAP") or {}
+    if isinstance(role_map, str):
+        pairs = [item.partition("=") for item in role_map.split(",") if item.strip()]
+        role_map = {name.strip(): role.strip() for name, _sep, role in pairs}
+    unknown = sorted(set(role_map.values()) - set(ROLES))
+    if unknown:
+        raise RuntimeError(
+            f"SSO_ROLE_MAP maps to unknown roles {unknown}; the roles are {', '.join(ROLES)}"
+        )
+    cfg["SSO_ROLE_MAP"] = dict(role_map)
+    cfg["SSO_MFA_AMR"] = _words(cfg.get("SSO_MFA_AMR"))
+    cfg["SSO_MFA_ACR"] = _words(cfg.get("SSO_MFA_ACR"))
+    if cfg.get("SSO_ISSUER"):
+        missing = [n for n in ("SSO_CLIENT_ID", "SSO_CLIENT_SECRET") if not cfg.get(n)]
+        if missing:
+            raise RuntimeError(f"SSO_ISSUER is set, so {' and '.join(missing)} must be set too")

@@ -269,8 +269,19 @@ def authenticate(email: str, password: str, address: str) -> User:
     ratelimit.reset(email_key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-        db.session.commit()
+    _drop_directory_roles(user)
+    db.session.commit()
     return user
+
+
+def _drop_directory_roles(user: User) -> None:
+    """Roles mapped from the city's directory (source "sso") last only while the person
+    signs in through it: a password login cannot tell whether the directory still grants
+    them (someone who left the press office), so they go until the next sign-on, which
+    grants them again if the claim is still there. Audited; local grants stay."""
+    for grant in [g for g in user.role_grants if g.source == "sso"]:
+        user.role_grants.remove(grant)
+        record_action(None, "sso.role_revoke_password", "user", user.id, role=grant.role)
 
 
 # --- passwords --------------------------------------------------------------------------

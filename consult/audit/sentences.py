@@ -210,6 +210,49 @@ def _role(code) -> str:
     return str(ROLE_LABELS.get(code, _l("an unknown role")))
 
 
+@sentence("sso.role_grant", _l("Role granted by the city's sign-in"))
+def _sso_role_grant(n, e, d):
+    return _say(
+        _("The city's sign-in service gave %(user)s the role %(role)s."),
+        user=n.user(e.object_id), role=_role(d.get("role")),
+    )  # fmt: skip
+
+
+@sentence("sso.role_revoke", _l("Role revoked by the city's sign-in"))
+def _sso_role_revoke(n, e, d):
+    return _say(
+        _("The city's sign-in service took the role %(role)s away from %(user)s."),
+        user=n.user(e.object_id), role=_role(d.get("role")),
+    )  # fmt: skip
+
+
+@sentence("sso.role_revoke_password", _l("Role from the city's sign-in ended by a password login"))
+def _sso_role_revoke_password(n, e, d):
+    return _say(
+        _(
+            "%(user)s logged in with a password, so the role %(role)s from the city's sign-in "
+            "ends until their next sign-in with the city account."
+        ),
+        user=n.user(e.object_id), role=_role(d.get("role")),
+    )  # fmt: skip
+
+
+@sentence("sso.account_create", _l("Account created by the city's sign-in"))
+def _sso_account_create(n, e, d):
+    return _say(
+        _("An account for %(user)s was created at their first sign-in with the city's account."),
+        user=n.user(e.object_id),
+    )
+
+
+@sentence("sso.account_link", _l("Account linked to the city's sign-in"))
+def _sso_account_link(n, e, d):
+    return _say(
+        _("The account of %(user)s was linked to their city account."),
+        user=n.user(e.object_id),
+    )
+
+
 @sentence("account.create_admin", _l("Staff account created from the command line"))
 def _create_admin(n, e, d):
     return _say(
