@@ -69,6 +69,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .projects.views import bp as projects_bp
     from .results.views import bp as results_bp
     from .similar.views import bp as similar_bp
+    from .two_factor.views import bp as two_factor_bp
     from .voting.views import bp as voting_bp
 
     for blueprint in (
@@ -87,6 +88,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         answers_bp,
         merging_bp,
         similar_bp,
+        two_factor_bp,
         notifications_bp,
         dashboard_bp,
         ops_bp,

@@ -47,7 +47,7 @@ def create_admin_command(email: str, password_stdin: bool) -> None:
 @demo_cli.command("seed")
 def seed_command() -> None:
     """Create a demo city with one account per role (idempotent) and print the logins."""
-    from .demo import DEMO_EVENT_CODE, results_challenge_id, seed_demo
+    from .demo import DEMO_EVENT_CODE, demo_totp_secret, results_challenge_id, seed_demo
     from .urls import external_url
 
     logins = seed_demo()
@@ -59,10 +59,36 @@ def seed_command() -> None:
         click.echo(f"Public results (charts, press kit, lab project): {results}\n")
     join = external_url("events.join_page")
     click.echo(f"Live event: join on a phone with code {DEMO_EVENT_CODE} at {join}\n")
-    click.echo(f"{'role':<10} {'e-mail':<28} password")
+    click.echo(f"{'role':<10} {'e-mail':<28} {'password':<22} second factor (TOTP key)")
     for role, email, password in logins:
-        click.echo(f"{role:<10} {email:<28} {password}")
-    click.echo("")
+        key = demo_totp_secret(email) if role != "citizen" else ""
+        click.echo(f"{role:<10} {email:<28} {password:<22} {key}".rstrip())
+    click.echo(
+        "\nStaff, press, moderator and juror pages ask for a code after the password: add the "
+        "key to an authenticator app, or print the current code with "
+        "`.venv/bin/flask --app wsgi demo code EMAIL`.\n"
+    )
+
+
+@demo_cli.command("code")
+@click.argument("email")
+def code_command(email: str) -> None:
+    """Print the current second-factor code of a demo account (demo accounts only)."""
+    import pyotp
+
+    from .accounts.services import find_user_by_email
+    from .clock import now
+    from .demo import demo_totp_secret, is_demo_address
+
+    user = find_user_by_email(email.strip().lower())
+    # Only the fixed, printed demo key: never a secret that someone set up themselves.
+    if (
+        user is None
+        or not is_demo_address(user.email)
+        or user.totp_secret != demo_totp_secret(user.email)
+    ):
+        raise click.ClickException("Only demo accounts with a second factor have a code here.")
+    click.echo(pyotp.TOTP(user.totp_secret).at(now()))
 
 
 @jobs_cli.command("worker")

@@ -2,6 +2,8 @@
 challenge with ideas, one in jury evaluation, and one finished with public results and a
 lab project, so that every page has something to show."""
 
+import base64
+import hashlib
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -10,6 +12,7 @@ from sqlalchemy import func, or_, select
 
 from .accounts.models import RoleGrant, User
 from .accounts.passwords import hash_password
+from .accounts.second_factor import SECOND_FACTOR_ROLES
 from .accounts.services import clean_pseudonym
 from .answers.models import IdeaAnswer
 from .challenges.models import Category, Challenge
@@ -54,6 +57,17 @@ DEMO_ACCOUNTS = [
 ]
 
 
+def demo_totp_secret(email: str) -> str:
+    """The fixed TOTP key of a demo account (printed with the logins): derived from the
+    address, so a tester's authenticator app keeps working after the demo is seeded again."""
+    digest = hashlib.sha256(f"consult demo second factor {email}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode("ascii")
+
+
+def is_demo_address(email: str | None) -> bool:
+    return bool(email) and email.endswith("@demo.example")
+
+
 def seed_demo() -> list[tuple[str, str, str]]:
     """Create what is missing and return (role, e-mail, password) for every demo login."""
     existing = set(db.session.scalars(select(District.name)))
@@ -69,6 +83,11 @@ def seed_demo() -> list[tuple[str, str, str]]:
         for role in roles:
             if role not in user.roles:
                 user.role_grants.append(RoleGrant(role=role))
+        if any(role in SECOND_FACTOR_ROLES for role in roles):
+            # Their pages need a second factor; the key is printed for an authenticator
+            # app, and `flask demo code EMAIL` prints the current code without one.
+            user.totp_secret = demo_totp_secret(email)
+            user.totp_enabled_at = user.totp_enabled_at or now()
         logins.append((label, email, password))
     _seed_voters()
     db.session.flush()

@@ -25,6 +25,7 @@ SUBJECTS = {
     "account_exists": _l("Someone tried to register with your e-mail address"),
     "reset_password": _l("Reset your password"),
     "password_changed": _l("Your password was changed"),
+    "two_factor_reset": _l("Your second factor was reset"),
     "confirm_new_email": _l("Please confirm your new e-mail address"),
     "email_change_requested": _l("Your e-mail address is being changed"),
     "account_deleted": _l("Your account has been deleted"),

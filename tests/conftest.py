@@ -236,14 +236,22 @@ class Mailbox:
 
 # --- users ------------------------------------------------------------------------------
 
-from testdata import PASSWORD  # noqa: E402,F401  (the fixtures' password)
+from testdata import PASSWORD, pass_code_step  # noqa: E402,F401  (the fixtures' password)
 
 
 @pytest.fixture
 def make_user(app):
-    """Create an account directly: verified citizen unless told otherwise."""
+    """Create an account directly: verified citizen unless told otherwise.
+
+    Accounts with a role that needs a second factor (staff, press, moderator, juror) get
+    TOTP set up with a fresh secret, as their pages stay closed without it; ``totp=False``
+    leaves it off, ``totp=True`` sets it up for anyone.
+    """
+    import pyotp
+
     from consult.accounts.models import RoleGrant, User
     from consult.accounts.passwords import hash_password
+    from consult.accounts.second_factor import SECOND_FACTOR_ROLES
     from consult.accounts.services import clean_pseudonym
     from consult.clock import now
 
@@ -256,6 +264,7 @@ def make_user(app):
         verified=True,
         locale="de",
         password=PASSWORD,
+        totp=None,
     ):
         n = next(counter)
         name, key = clean_pseudonym(pseudonym or f"Person {n}")
@@ -269,6 +278,9 @@ def make_user(app):
             privacy_consent_at=now(),
         )
         user.role_grants = [RoleGrant(role=r) for r in roles]
+        if totp if totp is not None else any(r in SECOND_FACTOR_ROLES for r in roles):
+            user.totp_secret = pyotp.random_base32()
+            user.totp_enabled_at = now()
         db.session.add(user)
         db.session.commit()
         return user
@@ -278,10 +290,12 @@ def make_user(app):
 
 @pytest.fixture
 def login(client):
-    """Log ``user`` in through the real login form."""
+    """Log ``user`` in through the real login form, with the code step if TOTP is on."""
 
     def do_login(user, password=PASSWORD):
         response = client.post_form("/account/login", {"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        response = pass_code_step(client, response, user)
         assert response.status_code == 302, response.get_data(as_text=True)
         client.forget_csrf()  # login starts a new session, so a new token
         return response

@@ -118,7 +118,8 @@ class Browser:
         self.token = _CSRF.search(text).group(1)
         return self.token
 
-    def log_in(self, email: str, password: str) -> None:
+    def log_in(self, email: str, password: str, totp_secret: str | None = None) -> None:
+        """Password step, and the code step when the account has TOTP (``totp_secret``)."""
         from urllib.parse import urlencode
 
         self.fetch_token()
@@ -130,4 +131,17 @@ class Browser:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert status == 302, text
+        if totp_secret:
+            import pyotp
+
+            url = _headers["Location"]
+            self.fetch_token(url)
+            code = pyotp.TOTP(totp_secret).now()
+            status, _headers, text = self.request(
+                "POST",
+                url,
+                body=urlencode({"csrf_token": self.token, "code": code}),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert status == 302, text
         self.fetch_token("/account/profile")  # a new session, a new token

@@ -1,10 +1,12 @@
 """The command line: demo data and the first staff account."""
 
-from sqlalchemy import func, select
+import re
+
+from sqlalchemy import func, select, update
 from testdata import html, says
 
 from consult.accounts.models import User
-from consult.demo import DEMO_ACCOUNTS, DEMO_VOTERS, DORTMUND_DISTRICTS
+from consult.demo import DEMO_ACCOUNTS, DEMO_VOTERS, DORTMUND_DISTRICTS, demo_totp_secret
 from consult.districts import District
 from consult.extensions import db
 
@@ -26,8 +28,31 @@ def test_demo_seed_prints_logins_that_work_and_is_idempotent(app, client):
         assert set(roles) <= user.roles
         response = client.post_form("/account/login", {"email": email, "password": password})
         assert response.status_code == 302, role
-        client.post_form("/account/logout")
+        if role != "citizen":
+            # The printed key is the account's second factor; `demo code` prints its code.
+            assert demo_totp_secret(email) in first.output
+            assert response.headers["Location"].startswith("/account/two-factor/code")
+            db.session.execute(update(User).where(User.id == user.id).values(totp_last_step=None))
+            db.session.commit()
+            code = runner.invoke(args=["demo", "code", email])
+            assert code.exit_code == 0 and re.fullmatch(r"\d{6}\n", code.output)
+            client.forget_csrf()
+            url = response.headers["Location"]
+            response = client.post_form(
+                url, {"code": code.output.strip(), "csrf_token": client.csrf_token(url)}
+            )
+            assert response.status_code == 302, role
+        assert client.get("/account/profile").status_code == 200, role
         client.forget_csrf()
+        client.post_form("/account/logout", {"csrf_token": client.csrf_token("/")})
+        client.forget_csrf()
+
+
+def test_demo_code_refuses_accounts_that_are_not_demo_accounts(app, make_user):
+    make_user(email="chefin@stadt.example", roles=("citizen", "staff"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "code", "chefin@stadt.example"])
+    assert result.exit_code != 0 and "Only demo accounts" in result.output
 
 
 def test_create_admin_reads_the_password_from_stdin(app):

@@ -45,9 +45,10 @@ class User(UserMixin, db.Model):
     # Opt-in: one mail a week with all of the above instead of single mails.
     digest_weekly: Mapped[bool] = mapped_column(default=False, server_default=false())
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Second factor (RFC 6238 TOTP, consult.accounts.two_factor): the base32 secret, set
-    # when the person confirmed a first code; the last 30-second step accepted, so that a
-    # code (even one from the previous window) works once only.
+    # Second factor (RFC 6238 TOTP, consult.two_factor): the base32 secret, kept from the
+    # set-up page on and in force once a first code confirmed it (totp_enabled_at); the
+    # last 30-second step accepted, so that a code (even one from the previous window)
+    # works once only.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column()

@@ -2,7 +2,7 @@
 
 The marker lives in the (signed) session and nowhere else: a new login clears the session,
 so every login, including one through a remember-me cookie, must pass the second step
-again. Set by the TOTP step (consult.accounts.two_factor) or by a single sign-on whose
+again. Set by the TOTP step (consult.two_factor) or by a single sign-on whose
 provider vouched for multi-factor authentication (consult.sso).
 """
 

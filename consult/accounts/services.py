@@ -452,6 +452,8 @@ def export_user_data(user: User) -> dict:
             else None,
             "roles": sorted(user.roles),
             "mails_about_new_comments": user.notify_comments,
+            # Whether two factors are on, never the secret or the recovery codes.
+            "two_factor_authentication": bool(user.totp_secret and user.totp_enabled_at),
         },
     }
     for exporter in (*personal_data.OWN_EXPORTERS, *DATA_EXPORTERS):

@@ -23,6 +23,7 @@ from ..i18n import _, current_locale, set_language_cookie
 from ..permissions import login_required
 from ..ratelimit import client_address
 from ..security import safe_next
+from ..two_factor import services as two_factor
 from . import services
 from .forms import (
     ChangeEmailForm,
@@ -128,6 +129,10 @@ def login():
             show_error(form, error)
             status = error.status
         else:
+            if two_factor.is_enabled(user):
+                # Not logged in yet: the code step (consult.two_factor) completes the login.
+                two_factor.start_pending_login(user, form.remember.data)
+                return redirect(url_for("two_factor.code", next=next_url))
             session.clear()  # start the logged-in session from nothing
             login_user(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s!", name=user.pseudonym), "success")

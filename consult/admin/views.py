@@ -9,8 +9,11 @@ from ..audit.sentences import ACTION_LABELS, describe_entries
 from ..audit.services import list_actions
 from ..errors import UserError
 from ..extensions import db
+from ..forms import ActionForm
 from ..i18n import _
 from ..permissions import ROLE_ABILITIES, ROLE_LABELS, role_required
+from ..two_factor import services as two_factor
+from ..two_factor.views import require_recent_auth
 from .forms import RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/staff")
@@ -46,6 +49,9 @@ def change_role(user_id: int):
         abort(400)
     role, query = form.role.data, request.args.get("q", "")
     names = {"role": ROLE_LABELS[role], "name": user.pseudonym or ""}
+    if form.change.data == "grant":
+        # Granting a role hands out power: the actor gives password and code again.
+        require_recent_auth(url_for("admin.users", q=query))
     try:
         if form.change.data == "grant":
             accounts.grant_role(current_user, user, role)
@@ -65,6 +71,29 @@ def change_role(user_id: int):
             flash(_("%(name)s no longer has the role %(role)s.", **names), "success")
     except UserError as error:
         abort(400, description=error.message)
+    return redirect(url_for("admin.users", q=query))
+
+
+@bp.post("/users/<int:user_id>/two-factor-reset")
+@role_required("staff")
+def reset_two_factor(user_id: int):
+    """A lost device: another staff member clears the second factor (audited, person mailed)."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    query = request.args.get("q", "")
+    require_recent_auth(url_for("admin.users", q=query))
+    try:
+        two_factor.reset_for(current_user, user)
+    except UserError as error:
+        abort(error.status, description=error.message)
+    flash(
+        _(
+            "The second factor of %(name)s is reset; they were logged out and mailed.",
+            name=user.pseudonym or "",
+        ),
+        "success",
+    )
     return redirect(url_for("admin.users", q=query))
 
 

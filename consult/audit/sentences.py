@@ -261,6 +261,34 @@ def _create_admin(n, e, d):
     )
 
 
+@sentence("two_factor.enable", _l("Two-factor authentication set up"))
+def _two_factor_enable(n, e, d):
+    return _say(_("%(user)s set up two-factor authentication."), user=n.user(e.object_id))
+
+
+@sentence("two_factor.recovery_used", _l("Recovery code used"))
+def _two_factor_recovery_used(n, e, d):
+    return _say(_("%(user)s logged in with a recovery code."), user=n.user(e.object_id))
+
+
+@sentence("two_factor.recovery_codes", _l("New recovery codes made"))
+def _two_factor_recovery_codes(n, e, d):
+    return _say(_("%(user)s made new recovery codes."), user=n.user(e.object_id))
+
+
+@sentence("two_factor.disable", _l("Two-factor authentication turned off"))
+def _two_factor_disable(n, e, d):
+    return _say(_("%(user)s turned two-factor authentication off."), user=n.user(e.object_id))
+
+
+@sentence("two_factor.reset", _l("Second factor reset"))
+def _two_factor_reset(n, e, d):
+    return _say(
+        _("%(actor)s reset the second factor of %(user)s (lost device)."),
+        actor=n.actor(e), user=n.user(e.object_id),
+    )  # fmt: skip
+
+
 @sentence("challenge.create", _l("Challenge created"))
 def _challenge_create(n, e, d):
     return _say(

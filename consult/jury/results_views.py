@@ -10,6 +10,7 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..i18n import _, current_locale
 from ..permissions import role_required
+from ..two_factor.views import require_recent_auth
 from . import freezing
 from .views import bp
 
@@ -53,6 +54,8 @@ def freeze(challenge_id: int):
     if request.form.get("confirm") != "yes":
         message = _("Please confirm that you want to freeze the results for good.")
         return _render(challenge, 400, message, "confirm")
+    # Freezing cannot be undone: password and code again, not just an open session.
+    require_recent_auth(url_for("jury.results", challenge_id=challenge_id))
     try:
         snapshot = freezing.freeze_results(current_user, challenge)
     except UserError as error:

@@ -15,6 +15,8 @@ from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..jury.freezing import snapshot_download
 from ..permissions import role_required
+from ..two_factor.services import recently_authenticated
+from ..two_factor.views import require_recent_auth
 from . import services
 from .exports import open_data_licence
 from .forms import AnnouncementForm
@@ -171,7 +173,10 @@ def edit(challenge_id: int):
     if not form.validate_on_submit():
         return _render_edit(challenge, form, announcement, form_status(form))
     publish = request.form.get("action") == "publish"
-    action = services.publish_announcement if publish else services.save_announcement
+    # Publishing goes out to the press and the public: password and code again. The text
+    # is saved first, so that nothing typed is lost on the way to the confirmation.
+    stale = publish and not recently_authenticated()
+    action = services.publish_announcement if publish and not stale else services.save_announcement
     try:
         action(current_user, challenge, form.service_data())
     except UserError as error:
@@ -179,6 +184,8 @@ def edit(challenge_id: int):
             return _render_edit(challenge, form, announcement, error.status, error.message)
         show_error(form, error)
         return _render_edit(challenge, form, announcement, error.status)
+    if stale:
+        require_recent_auth(url_for("results.edit", challenge_id=challenge.id))
     if publish:
         flash(_("The announcement is published. It becomes public at the embargo time."), "success")
     else:

@@ -6,7 +6,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import func, select
-from testdata import PASSWORD
+from testdata import PASSWORD, set_up_totp
 
 from consult.accounts import services
 from consult.accounts.models import ROLES, RoleGrant, User
@@ -91,11 +91,14 @@ def test_create_admin_from_the_command_line(app, client):
         None,
         user.id,
     )
-    # The new account can log in and open the staff pages at once.
+    # The new account can log in and open the staff pages once it set up two factors.
     response = client.post_form(
         "/account/login", {"email": "chefin@stadt.example", "password": PASSWORD}
     )
     assert response.status_code == 302
+    response = client.get("/staff/users")
+    assert response.headers["Location"].startswith("/account/two-factor/setup")
+    set_up_totp(client, user)
     assert client.get("/staff/users").status_code == 200
 
 
@@ -238,6 +241,10 @@ def test_a_new_role_takes_effect_at_once(app, client, staff, make_user):
     )
     assert other.get("/staff/users").status_code == 403
     change(client, colleague, "staff", "grant")
+    # At once: the page no longer refuses, it asks for the second factor staff need.
+    response = other.get("/staff/users")
+    assert response.headers["Location"].startswith("/account/two-factor/setup")
+    set_up_totp(other, colleague)
     assert other.get("/staff/users").status_code == 200
     change(client, colleague, "staff", "revoke")
     assert other.get("/staff/users").status_code == 403

@@ -636,6 +636,7 @@ def seed(app) -> dict:
     from flask_wtf.csrf import generate_csrf
 
     from consult.accounts.models import RoleGrant, User
+    from consult.accounts.second_factor import mark_second_factor
     from consult.challenges.models import Challenge
     from consult.clock import now
     from consult.events.models import CODE_ALPHABET, CODE_LENGTH, Event
@@ -695,6 +696,7 @@ def seed(app) -> dict:
                 ),
             ):
                 login_user(user)
+                mark_second_factor("totp")  # as after the code step: staff pages open
                 token = generate_csrf()
                 data = dict(session)
             cookie = app.session_interface.get_signing_serializer(app).dumps(data)

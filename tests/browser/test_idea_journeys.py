@@ -19,7 +19,7 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_support import main_nav
+from browser_support import enter_code, main_nav
 from flask_babel import force_locale, gettext, ngettext
 from PIL import Image as PILImage
 from playwright.sync_api import expect
@@ -87,6 +87,7 @@ def log_in(page, check, live_server, locale: str, user) -> None:
     page.get_by_label(tr(locale, "E-mail address")).fill(user.email)
     page.get_by_label(tr(locale, "Password"), exact=True).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name=tr(locale, "Log in"), exact=True).click()
+    enter_code(page, check, locale, user)
     expect(page).to_have_url(path_is(live_server, "/"))
     expect_flash(page, tr(locale, "Welcome back, %(name)s!", name=user.pseudonym))
     expect(page.locator("html")).to_have_attribute("lang", locale)

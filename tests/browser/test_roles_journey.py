@@ -8,6 +8,7 @@ Every page is checked by ``check`` (axe-core WCAG 2.1 AA, CSP, no third-party re
 import re
 
 import pytest
+from browser_support import enter_code
 from flask import current_app
 from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
@@ -31,6 +32,7 @@ def log_in(page, check, user) -> None:
     page.get_by_label(tr("E-mail address")).fill(user.email)
     page.get_by_label(tr("Password"), exact=True).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name=tr("Log in"), exact=True).click()
+    enter_code(page, check, "de", user)
     expect(page.locator("html")).to_have_attribute("lang", "de")
     check(page)
 

@@ -1,5 +1,6 @@
 """The dashboard page, its SVG charts and the CSV: staff only, streamed, safe in a spreadsheet."""
 
+import contextvars
 import csv
 import io
 import re
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dashboard_support import FORMULA_TITLE, NOW, known_world, make_challenge
 from flask.testing import FlaskClient
-from testdata import PASSWORD
+from testdata import PASSWORD, pass_code_step
 
 from consult.clock import frozen
 from consult.dashboard import charts
@@ -46,11 +47,13 @@ def csv_response(app, user, challenge_id: int):
     fixture's client runs each request in a context of its own, which a streamed body,
     read later, cannot re-enter; see tests/results/test_exports.py)."""
     client = FlaskClient(app, app.response_class)
-    form = client.get("/account/login").get_data(as_text=True)
+    # Logging in runs in contexts of their own (as the fixture's client does): the code step
+    # starts a new session, and a login cached in this context's ``g`` would be stale.
+    form = contextvars.Context().run(client.get, "/account/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
-    login = client.post(
-        "/account/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
-    )
+    data = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+    login = contextvars.Context().run(client.post, "/account/login", data=data)
+    login = pass_code_step(client, login, user)
     assert login.status_code == 302
     response = client.get(f"{page_url(challenge_id)}.csv")
     assert response.status_code == 200 and response.is_streamed

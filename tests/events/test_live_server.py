@@ -92,7 +92,7 @@ def test_walls_on_the_live_process_hear_changes_from_other_processes_within_2_s(
     live_settings = {"REDIS_URL": redis_url, "LIVE_HEARTBEAT": 0.5}
     with gunicorn(app, REDIS_URL=redis_url) as web, gunicorn(app, **live_settings) as live:
         browser = Browser(web, language="en")
-        browser.log_in(staff.email, PASSWORD)
+        browser.log_in(staff.email, PASSWORD, staff.totp_secret)
         walls = [Wall(live, event.id, browser.cookies)]
         assert walls[0].next_change(DEADLINE) == ["all"]  # on connect
         assert walls[0].next_change(DEADLINE) == ["all"]  # the relay subscribed in Redis
