@@ -5,7 +5,6 @@ from functools import wraps
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from .accounts.second_factor import SECOND_FACTOR_ROLES, passed_second_factor
 from .i18n import _, _l
 
 ROLE_LABELS = {
@@ -35,13 +34,12 @@ def check_role(*roles: str) -> None:
     """Abort unless the current user holds one of ``roles``; say what to do where we can."""
     if not current_user.is_authenticated:
         abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
-    held = [role for role in roles if user_has_role(current_user, role)]
-    if held:
-        if all(role in SECOND_FACTOR_ROLES for role in held) and not passed_second_factor():
-            # Only a second-factor role opens this page, and this session has not passed
-            # one (password only, a remember-me cookie, single sign-on without MFA).
-            abort(redirect(_second_factor_url()))
+    if any(user_has_role(current_user, role) for role in roles):
         return
+    if any(current_user.holds_role(role) for role in roles):
+        # Only a second-factor role opens this page, and this session has not passed one
+        # (password only, a remember-me cookie, single sign-on without MFA).
+        abort(redirect(_second_factor_url()))
     if "citizen" in roles:
         abort(403, description=participation_refusal(current_user))
     abort(403)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..dbtypes import UTCDateTime
 from ..extensions import db
+from .second_factor import SECOND_FACTOR_ROLES
 
 # "citizen" is granted when the e-mail address is verified; staff may revoke it.
 ROLES = ("citizen", "moderator", "juror", "staff", "press")
@@ -75,11 +76,24 @@ class User(UserMixin, db.Model):
     def roles(self) -> set[str]:
         return {grant.role for grant in self.role_grants}
 
-    def has_role(self, role: str) -> bool:
-        """Citizens must also be verified; every other role is what staff granted."""
+    # Set by the login manager on the account of a session that has not passed a second
+    # factor: its staff-type roles then count for nothing anywhere — not only on the pages
+    # behind check_role, but also where services and templates ask has_role (hidden ideas,
+    # draft challenges, the staff menu). A plain attribute, not a column.
+    second_factor_pending = False
+
+    def holds_role(self, role: str) -> bool:
+        """The role is granted (citizens must also be verified), whatever this session
+        has proven; for deciding whether a second factor is required."""
         if not self.is_active or role not in self.roles:
             return False
         return role != "citizen" or self.is_verified
+
+    def has_role(self, role: str) -> bool:
+        """The role is granted and may be used now."""
+        if self.second_factor_pending and role in SECOND_FACTOR_ROLES:
+            return False
+        return self.holds_role(role)
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"

@@ -38,6 +38,7 @@ from .forms import (
     ResetPasswordForm,
 )
 from .models import User
+from .second_factor import passed_second_factor
 from .tokens import TokenError, read_token
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -52,6 +53,7 @@ def load_user(login_id: str) -> User | None:
     user = db.session.get(User, int(user_id), options=[joinedload(User.role_grants)])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
+    user.second_factor_pending = not passed_second_factor()
     return user
 
 

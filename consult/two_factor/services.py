@@ -48,7 +48,7 @@ def is_enabled(user: User) -> bool:
 
 def required_for(user: User) -> bool:
     """True when ``user`` holds a role whose pages need a second factor."""
-    return any(user.has_role(role) for role in SECOND_FACTOR_ROLES)
+    return any(user.holds_role(role) for role in SECOND_FACTOR_ROLES)
 
 
 def unused_recovery_codes(user: User) -> int:

@@ -308,3 +308,24 @@ def test_publishing_an_announcement_needs_it_too_and_keeps_the_text(app, client,
         _confirm(client, press)
         assert client.post_form(url, form_data(world, action="publish")).status_code == 302
         assert stored_announcement(world.challenge).published_at is not None
+
+
+def test_without_the_second_factor_staff_roles_show_nothing_anywhere(client, make_user, login):
+    """Not only the role pages: what services and templates show to staff (an idea awaiting moderation,
+    the staff menu) stays closed to a session that passed the password alone."""
+    from voting.voting_support import make_challenge, make_idea
+
+    challenge = make_challenge()
+    hidden = make_idea(challenge, status="submitted", title="Versteckte Idee")
+    person = make_user(roles=("citizen", "staff"), totp=False)
+    login(person)  # no TOTP yet: logged in, but only as a citizen
+    page = client.get(f"/ideas/{hidden.id}")
+    assert page.status_code == 404
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/staff/users"' not in home
+    assert client.get("/staff/users").headers["Location"].startswith("/account/two-factor/setup")
+
+    set_up_totp(client, person)
+    page = client.get(f"/ideas/{hidden.id}")
+    assert page.status_code == 200 and "Versteckte Idee" in page.get_data(as_text=True)
+    assert 'href="/staff/users"' in client.get("/").get_data(as_text=True)
