@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 from cache_support import fresh, state, warm
+from results_support import announce, frozen_world, results_url, stored_announcement
 from voting_support import challenge_with_ideas, count_label, make_idea
 
 from consult.answers.services import answer_idea
-from consult.clock import now, travel
+from consult.clock import frozen, now, travel
 from consult.extensions import db
 from consult.ideas.services import add_comment
 from consult.merging.services import merge_idea
@@ -112,14 +113,16 @@ def test_writes_no_public_page_shows_keep_the_cache(client, world):
     assert state(client.get(url)) == "hit"
 
 
-def test_voting_closing_by_the_clock_ends_the_entry(client, app, make_user):
+def test_voting_closing_by_the_clock_ends_the_entry(client, app):
+    """Two seconds apart, well within the max-age: the boundary itself ends the entry."""
     challenge, (idea, _other) = challenge_with_ideas(2, closes=timedelta(hours=1))
-    for url in pages(challenge, idea):
-        assert "Log in to vote" in warm(client, url, headers={"Accept-Language": "en"})
-    with travel(timedelta(hours=1, seconds=1)):
+    english = {"Accept-Language": "en"}
+    with frozen(challenge.voting_closes_at - timedelta(seconds=1)):
         for url in pages(challenge, idea):
-            page = fresh(client, url, headers={"Accept-Language": "en"})
-            assert "Log in to vote" not in page
+            assert "Log in to vote" in warm(client, url, headers=english)
+    with frozen(challenge.voting_closes_at + timedelta(seconds=1)):
+        for url in pages(challenge, idea):
+            assert "Log in to vote" not in fresh(client, url, headers=english)
 
 
 def test_a_page_is_never_kept_longer_than_its_max_age(client, world):
@@ -128,3 +131,20 @@ def test_a_page_is_never_kept_longer_than_its_max_age(client, world):
     warm(client, url)
     with travel(timedelta(seconds=61)):
         fresh(client, url)
+
+
+def test_the_results_embargo_passing_ends_the_entry(client, make_user):
+    """Before the embargo the challenge page and home page hint at nothing; a second after
+    it, both link the results, though no row was written in between."""
+    world = frozen_world(make_user)
+    announce(world, embargo=timedelta(hours=1))
+    embargo = stored_announcement(world.challenge).embargo_at
+    link = f'href="{results_url(world.challenge)}"'
+    with frozen(embargo - timedelta(seconds=1)):
+        for url in ("/", f"/challenges/{world.challenge.id}"):
+            assert link not in warm(client, url)
+        assert client.get(results_url(world.challenge)).status_code == 404
+    with frozen(embargo + timedelta(seconds=1)):
+        for url in ("/", f"/challenges/{world.challenge.id}"):
+            assert link in fresh(client, url)
+        warm(client, results_url(world.challenge))
