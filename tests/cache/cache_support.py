@@ -4,7 +4,7 @@ from consult.page_cache import HEADER
 
 
 def state(response) -> str | None:
-    """"hit", "miss" or "bypass": how the page cache answered."""
+    """ "hit", "miss" or "bypass": how the page cache answered."""
     return response.headers.get(HEADER)
 
 
