@@ -33,6 +33,7 @@ import logging
 import math
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from functools import wraps
@@ -78,6 +79,11 @@ PRIVATE_TABLES = frozenset(
         "event_participants",
     }
 )
+# Coalescing: while one request renders a page, others asking for it wait for its copy,
+# polling every POLL_SECONDS, for at most WAIT_SECONDS; the claim lapses after LOCK_MS.
+WAIT_SECONDS = 1.0
+POLL_SECONDS = 0.01
+LOCK_MS = 2000
 _STORED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 _DIRTY = "consult_page_cache_dirty"
 
@@ -107,6 +113,12 @@ class MemoryStore:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def claim(self, key: str, generation: str) -> bool:
+        return True  # one process of a development server: a herd is no concern
+
+    def release(self, key: str, generation: str) -> None:
+        pass
 
     def bump(self) -> None:
         with self._lock:
@@ -140,8 +152,12 @@ class RedisStore:
                 self._new_generation(redis)
             entry, generation = redis.mget(self.prefix + key, self.generation_key)
             if generation is None:
-                # First use, or the token was evicted: a new one, and nothing matches it.
-                redis.set(self.generation_key, secrets.token_hex(8), nx=True)
+                # First use, or the token was evicted: a new one, which nothing matches.
+                token = secrets.token_hex(8).encode()
+                if redis.set(self.generation_key, token, nx=True):
+                    entry, generation = None, token
+                else:
+                    entry, generation = None, redis.get(self.generation_key)
         except Exception as exc:  # any Redis failure: render instead
             redis_failed(exc)
             return None, None
@@ -156,6 +172,50 @@ class RedisStore:
             redis.set(self.prefix + key, value, ex=max(1, seconds))
         except Exception as exc:
             redis_failed(exc)
+
+    def claim(self, key: str, generation: str) -> bool:
+        """Whether this request renders the page for ``generation`` (True also when Redis
+        cannot say: then everybody renders, as without a cache)."""
+        redis = usable_redis()
+        if redis is None:
+            return True
+        try:
+            return bool(redis.set(self._lock_key(key, generation), 1, nx=True, px=LOCK_MS))
+        except Exception as exc:
+            redis_failed(exc)
+            return True
+
+    def release(self, key: str, generation: str) -> None:
+        redis = usable_redis()
+        if redis is None:
+            return
+        try:
+            redis.delete(self._lock_key(key, generation))
+        except Exception as exc:
+            redis_failed(exc)
+
+    def wait(self, key: str, generation: str) -> bytes | None:
+        """The entry another request is rendering, once stored; None when it ends without
+        storing one (the page was not cacheable) or takes longer than WAIT_SECONDS."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            redis = usable_redis()
+            if redis is None:
+                return None
+            try:
+                entry, locked = redis.mget(self.prefix + key, self._lock_key(key, generation))
+            except Exception as exc:
+                redis_failed(exc)
+                return None
+            if entry is not None and _entry_generation(entry) == generation:
+                return entry
+            if locked is None:
+                return None
+        return None
+
+    def _lock_key(self, key: str, generation: str) -> str:
+        return f"{self.prefix}rendering:{key}:{generation}"
 
     def bump(self) -> None:
         redis = usable_redis()
@@ -229,13 +289,24 @@ def cached_page(max_age: int, args: dict | None = None):
             if hit is not None:
                 g.page_cache = "hit"
                 return hit
+            if generation is not None and not found.claim(key, generation):
+                # Another request renders this very page: wait for its copy rather than
+                # render it once more (after a change, every visitor would otherwise).
+                hit = _entry_response(found.wait(key, generation), generation)
+                if hit is not None:
+                    g.page_cache = "hit"
+                    return hit
             g.page_cache = "miss"
-            response = make_response(view(*view_args, **view_kwargs))
-            if generation is not None and _storable(response):
-                expires = _expiry(max_age)
-                seconds = math.ceil((expires - now()).total_seconds())
-                if seconds > 0:
-                    found.write(key, _entry(response, generation, expires), seconds)
+            try:
+                response = make_response(view(*view_args, **view_kwargs))
+                if generation is not None and _storable(response):
+                    expires = _expiry(max_age)
+                    seconds = math.ceil((expires - now()).total_seconds())
+                    if seconds > 0:
+                        found.write(key, _entry(response, generation, expires), seconds)
+            finally:
+                if generation is not None:
+                    found.release(key, generation)
             return response
 
         return wrapper
@@ -252,7 +323,10 @@ def digits(limit: int = 9):
     """A check for a number parameter of at most ``limit`` digits, no sign, no zeros first."""
 
     def check(value: str) -> bool:
-        return value == "" or (value.isascii() and value.isdigit() and len(value) <= limit)
+        if value == "":
+            return True
+        plain = value.isascii() and value.isdigit() and not value.startswith("0")
+        return plain and len(value) <= limit
 
     return check
 
@@ -332,14 +406,23 @@ def _entry(response, generation: str, expires: datetime) -> bytes:
     return json.dumps(meta).encode() + b"\n" + response.get_data()
 
 
-def _entry_response(raw: bytes | None, generation: str | None):
-    if raw is None or generation is None:
-        return None
+def _entry_meta(raw: bytes) -> tuple[dict, bytes]:
     head, _, body = raw.partition(b"\n")
     try:
         meta = json.loads(head)
     except ValueError:
+        meta = {}
+    return (meta if isinstance(meta, dict) else {}), body
+
+
+def _entry_generation(raw: bytes) -> str | None:
+    return _entry_meta(raw)[0].get("generation")
+
+
+def _entry_response(raw: bytes | None, generation: str | None):
+    if raw is None or generation is None:
         return None
+    meta, body = _entry_meta(raw)
     if meta.get("generation") != generation or now().timestamp() >= meta.get("expires", 0):
         return None
     response = current_app.response_class(body, status=200)

@@ -57,6 +57,7 @@ def test_odd_query_strings_are_rendered_but_never_stored(client, challenge):
         f"{base}?category=123456",  # not a category of this challenge
         f"{base}?sort=bogus",
         f"{base}?page=-1",
+        f"{base}?page=01",  # page 1 under another name
     ]
     for url in odd:
         for _ in range(2):
