@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import secrets
 import threading
 import time
@@ -40,8 +41,10 @@ from functools import wraps
 
 from flask import current_app, g, has_app_context, make_response, request, session
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import TextClause, event, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.dml import UpdateBase
 
 from .clock import now
 from .extensions import db
@@ -86,6 +89,7 @@ POLL_SECONDS = 0.01
 LOCK_MS = 2000
 _STORED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 _DIRTY = "consult_page_cache_dirty"
+_READ_ONLY_SQL = re.compile(r"\s*(select|show|explain|values)\b", re.IGNORECASE)
 
 
 # --- stores ---------------------------------------------------------------------------
@@ -454,12 +458,25 @@ def _after_flush(session, _context) -> None:
             return
 
 
+def _written_tables(state) -> list:
+    """The tables a statement run through the session writes (None: cannot tell)."""
+    statement = state.statement
+    if state.is_insert or state.is_update or state.is_delete:
+        return [getattr(statement, "table", None)]
+    if isinstance(statement, TextClause):
+        return [] if _READ_ONLY_SQL.match(statement.text) else [None]
+    if state.is_select:
+        # A SELECT can write too: from an INSERT/UPDATE/DELETE … RETURNING in a CTE.
+        return [e.table for e in visitors.iterate(statement) if isinstance(e, UpdateBase)]
+    return [None]
+
+
 def _do_orm_execute(state) -> None:
     # Core and bulk statements through the session (votes, counters) skip the flush.
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if table is None or _public_table(table):
-            state.session.info[_DIRTY] = True
+    if not state.session.info.get(_DIRTY) and any(
+        table is None or _public_table(table) for table in _written_tables(state)
+    ):
+        state.session.info[_DIRTY] = True
 
 
 def _after_commit(session) -> None:

@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from cache_support import fresh, state, warm
 from results_support import announce, frozen_world, results_url, stored_announcement
+from sqlalchemy import select, text, update
 from voting_support import challenge_with_ideas, count_label, make_idea
 
 from consult.answers.services import answer_idea
 from consult.clock import frozen, now, travel
 from consult.extensions import db
+from consult.ideas.models import Idea
 from consult.ideas.services import add_comment
 from consult.merging.services import merge_idea
 from consult.moderation.services import hide_idea, publish_idea
@@ -148,3 +150,24 @@ def test_the_results_embargo_passing_ends_the_entry(client, make_user):
         for url in ("/", f"/challenges/{world.challenge.id}"):
             assert link in fresh(client, url)
         warm(client, results_url(world.challenge))
+
+
+def test_writes_in_plain_sql_or_in_a_cte_invalidate_and_reads_do_not(client, world):
+    """However a service writes a row (a faster vote may well be one statement), the commit
+    invalidates; a read in plain SQL does not."""
+    challenge, (idea, _other), _staff, _citizen = world
+    url = f"/ideas/{idea.id}"
+    warm(client, url)
+    db.session.execute(text("SELECT 1"))
+    db.session.commit()
+    assert state(client.get(url)) == "hit"
+    db.session.execute(text("UPDATE ideas SET vote_count = 5 WHERE id = :id"), {"id": idea.id})
+    db.session.commit()
+    assert count_label(5) in fresh(client, url)
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite has no INSERT/UPDATE in a WITH
+    warm(client, url)
+    bump = update(Idea).where(Idea.id == idea.id).values(vote_count=6).returning(Idea.id).cte()
+    db.session.execute(select(bump.c.id))
+    db.session.commit()
+    assert count_label(6) in fresh(client, url)
