@@ -33,7 +33,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     config.finalize(app)
 
-    from . import cli, errors, i18n, jobs, models, ops, security, static_files  # noqa: F401
+    from . import (  # noqa: F401
+        cli,
+        errors,
+        i18n,
+        jobs,
+        models,
+        ops,
+        page_cache,
+        security,
+        static_files,
+    )
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -47,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     ops.init_app(app)
     jobs.init_app(app)
     cli.init_app(app)
+    page_cache.init_app(app)
     from .permissions import ROLE_LABELS, participation_refusal
 
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)

@@ -379,6 +379,8 @@ def serve_command(host: str, port: int, reload: bool | None) -> None:
 
     if reload is None:
         reload = get_debug_flag()
+    # One process serves everything: an in-process page cache sees every invalidation.
+    current_app.config["PAGE_CACHE_SINGLE_PROCESS"] = True
     if serves_here(reload):
         start_due_loop(current_app._get_current_object())
     click.get_current_context().invoke(run_command, host=host, port=port, reload=reload)

@@ -17,6 +17,10 @@ class Defaults:
     # None: jobs run inline after the commit; set it to use RQ workers.
     REDIS_URL = None
     RQ_QUEUE = "consult"
+    # The visitors' page cache (README, Operations): None chooses Redis when REDIS_URL is
+    # set, in-process memory under the single-process `python3 -m consult run`, else off;
+    # "redis", "memory" or "off" force a choice.
+    PAGE_CACHE = None
 
     # Operations (README, Deployment, Operations). "json": one JSON line per log record
     # and per request on stderr; "plain": Python's usual text lines.

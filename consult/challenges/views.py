@@ -13,6 +13,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..answers.states import LIST_FILTERS
 from ..caching import public_page
 from ..districts import District
 from ..errors import UserError
@@ -21,6 +22,7 @@ from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..ideas import services as ideas
 from ..media.services import get_image
+from ..page_cache import cached_page, digits, do_not_store, one_of
 from ..permissions import role_required
 from ..results.visibility import public_announcement, public_announcements
 from ..similar.views import form_check
@@ -51,6 +53,19 @@ PUBLIC_MAX_AGE = 60
 # Larger ids cannot exist; without the bound the database would answer them with an error.
 @bp.get("/challenges/<int:challenge_id>")
 @public_page(PUBLIC_MAX_AGE)
+@cached_page(
+    PUBLIC_MAX_AGE,
+    # Searches and the random order (a seed per visitor) would make entries without
+    # bound: they are rendered each time. An empty search is what the filter form sends.
+    args={
+        "sort": one_of("newest", "votes"),
+        "category": digits(),
+        "district": digits(),
+        "answer": one_of(*LIST_FILTERS),
+        "page": digits(4),
+        "q": one_of(),
+    },
+)
 def show(challenge_id: int):
     challenge = services.get_public_challenge(
         challenge_id, current_user, with_categories=True
@@ -69,6 +84,18 @@ def show(challenge_id: int):
         return _redirect_with_seed(challenge, options)
     announcement = public_announcement(challenge)
     published_at = announcement.embargo_at if announcement else None
+    listed = ideas.list_ideas(
+        challenge,
+        sort=options.sort,
+        category_id=options.category_id,
+        district_id=options.district_id,
+        query=options.query,
+        page=options.page,
+        seed=options.seed or 1,
+        answer=options.answer,
+    )
+    if options.ignored or options.search_shortened or listed.page != options.page:
+        do_not_store()  # a notice about this URL's values, or a page past the end
     return render_template(
         "challenges/show.html",
         challenge=challenge,
@@ -83,16 +110,7 @@ def show(challenge_id: int):
         options=options,
         counts_hidden=counts_hidden,
         voting=votes.voting_panel(current_user, challenge),
-        ideas=ideas.list_ideas(
-            challenge,
-            sort=options.sort,
-            category_id=options.category_id,
-            district_id=options.district_id,
-            query=options.query,
-            page=options.page,
-            seed=options.seed or 1,
-            answer=options.answer,
-        ),
+        ideas=listed,
     )
 
 

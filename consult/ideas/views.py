@@ -12,6 +12,7 @@ from ..i18n import _, current_locale
 from ..media.services import get_image
 from ..merging.services import merged_from_notice
 from ..moderation.services import hide_reason_text
+from ..page_cache import cached_page
 from ..permissions import login_required, role_required, user_has_role
 from ..projects.services import project_of_idea
 from ..similar.views import form_check
@@ -169,6 +170,7 @@ def delete(idea_id: int):
 
 @bp.get("/ideas/<int:idea_id>")
 @public_page(max_age=60)
+@cached_page(60)
 def show(idea_id: int):
     merged_into, facts = load_idea_page(idea_id, current_user)
     if merged_into is not None:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template
 from ..caching import public_page
 from ..challenges.services import list_public_challenges
 from ..challenges.timeline import deadline_phrase, format_when, phase_label
+from ..page_cache import cached_page
 from ..results.visibility import public_announcements
 
 bp = Blueprint("pages", __name__)
@@ -18,6 +19,7 @@ LEGAL_MAX_AGE = 3600
 
 @bp.get("/")
 @public_page(HOME_MAX_AGE)
+@cached_page(HOME_MAX_AGE)
 def home():
     current, past = list_public_challenges()
     published = public_announcements(current + past)

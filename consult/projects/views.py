@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..ideas.models import Idea
+from ..page_cache import cached_page
 from ..permissions import role_required
 from . import services
 from .forms import MilestoneForm, PartnerForm, ProjectForm, PromoteForm, ReachedForm, UpdateForm
@@ -38,6 +39,7 @@ def _helpers():
 
 @bp.get("/projects")
 @public_page(PUBLIC_MAX_AGE)
+@cached_page(PUBLIC_MAX_AGE)
 def list_projects():
     projects = services.list_projects()
     return render_template(
@@ -47,6 +49,7 @@ def list_projects():
 
 @bp.get("/projects/<int:project_id>")
 @public_page(PUBLIC_MAX_AGE)
+@cached_page(PUBLIC_MAX_AGE)
 def show(project_id: int):
     project = db.session.get(LabProject, project_id) or abort(404)
     return render_template("projects/show.html", **services.project_page(project, current_locale()))

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..jury.freezing import snapshot_download
+from ..page_cache import cached_page
 from ..permissions import role_required
 from ..two_factor.services import recently_authenticated
 from ..two_factor.views import require_recent_auth
@@ -75,6 +76,7 @@ def _page(challenge: Challenge, announcement, preview: bool = False, status: int
 
 @bp.get("/challenges/<int:challenge_id>/results")
 @public_page(PUBLIC_MAX_AGE)
+@cached_page(PUBLIC_MAX_AGE)
 def show(challenge_id: int):
     challenge, announcement = require_public_results(challenge_id)
     return _page(challenge, announcement)
