@@ -78,18 +78,25 @@ def _load_metadata(client) -> dict:
     return metadata
 
 
-def start_sign_on() -> str:
-    """The provider's authorization URL; state, nonce and PKCE verifier wait in the session."""
+def start_sign_on(fresh: bool = False) -> str:
+    """The provider's authorization URL; state, nonce and PKCE verifier wait in the session.
+
+    ``fresh``: the person confirms it is them before an act that needs it (consult's
+    re-authentication): ``max_age=0`` makes the provider ask again even if it has a
+    session, and the ID token then carries the time of that sign-in (``auth_time``).
+    """
     client = _client()
     _load_metadata(client)
     redirect_uri = external_url("sso.callback")
-    rv = client.create_authorization_url(redirect_uri, ui_locales=current_locale())
+    extra = {"max_age": 0} if fresh else {}
+    rv = client.create_authorization_url(redirect_uri, ui_locales=current_locale(), **extra)
     client.save_authorize_data(redirect_uri=redirect_uri, **rv)
     return rv["url"]
 
 
-def finish_sign_on() -> tuple[User, bool]:
-    """Check the provider's answer and sign the person on: (account, provider vouched MFA).
+def finish_sign_on() -> tuple[User, bool, bool]:
+    """Check the provider's answer and sign the person on: (account, provider vouched MFA,
+    the person signed in at the provider just now).
 
     Authlib checks the state (and forgets it, so a callback URL works once), exchanges the
     code with the PKCE verifier and checks the ID token's signature with the provider's
@@ -144,7 +151,7 @@ def finish_sign_on() -> tuple[User, bool]:
     except IntegrityError as error:  # two first sign-ons of one person at the same moment
         db.session.rollback()
         raise UserError(_("Please try again."), status=409) from error
-    return user, vouches_for_mfa(claims)
+    return user, vouches_for_mfa(claims), signed_in_just_now(claims)
 
 
 def _stale() -> UserError:
@@ -159,6 +166,31 @@ def _untrusted() -> UserError:
         _("The answer of the city's sign-in service could not be verified. Please try again."),
         status=400,
     )
+
+
+def signed_in_just_now(claims) -> bool:
+    """Whether the provider's sign-in (``auth_time``) lies within consult's window for
+    re-authentication: only then does the sign-on count as "confirmed it is you"."""
+    from ..two_factor.services import REAUTH_SECONDS
+
+    auth_time = claims.get("auth_time")
+    if not isinstance(auth_time, int | float) or isinstance(auth_time, bool):
+        return False
+    age = clock.now().timestamp() - auth_time
+    return -current_app.config["SSO_CLOCK_LEEWAY"] <= age <= REAUTH_SECONDS
+
+
+def offers_reauthentication(user: User) -> bool:
+    """Whether ``user`` can confirm it is them by signing on again at the provider."""
+    if not current_app.config.get("SSO_ISSUER"):
+        return False
+    found = db.session.scalar(
+        select(SsoIdentity.id).where(
+            SsoIdentity.user_id == user.id,
+            SsoIdentity.issuer == current_app.config["SSO_ISSUER"],
+        )
+    )
+    return found is not None
 
 
 def vouches_for_mfa(claims) -> bool:

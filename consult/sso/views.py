@@ -7,6 +7,7 @@ from ..accounts.second_factor import mark_second_factor
 from ..errors import UserError, render_error
 from ..i18n import _, set_language_cookie
 from ..security import safe_next
+from ..two_factor.services import mark_authenticated
 from . import services
 
 bp = Blueprint("sso", __name__, url_prefix="/account/sso")
@@ -21,7 +22,7 @@ def login():
     # nothing but this session's state, and the state binds the answer to this browser.
     session[_NEXT] = safe_next(request.args.get("next"), url_for("pages.home"))
     try:
-        return redirect(services.start_sign_on())
+        return redirect(services.start_sign_on(fresh=request.args.get("fresh") == "1"))
     except UserError as error:
         return render_error(error.status, error.message)
 
@@ -30,12 +31,15 @@ def login():
 def callback():
     next_url = safe_next(session.get(_NEXT), url_for("pages.home"))
     try:
-        user, vouched_mfa = services.finish_sign_on()
+        user, vouched_mfa, just_now = services.finish_sign_on()
     except UserError as error:
         return render_error(error.status, error.message)
     session.clear()  # start the logged-in session from nothing (no state, no old marker)
     login_user(user)
-    if vouched_mfa:
+    if vouched_mfa and just_now:
+        # Both factors at the provider a moment ago: as good as consult's confirm step.
+        mark_authenticated("sso")
+    elif vouched_mfa:
         mark_second_factor("sso")
     flash(_("Welcome back, %(name)s!", name=user.pseudonym), "success")
     return set_language_cookie(redirect(next_url), user.locale)

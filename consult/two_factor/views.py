@@ -10,6 +10,7 @@ from ..i18n import _, set_language_cookie
 from ..permissions import login_required
 from ..ratelimit import client_address
 from ..security import safe_next
+from ..sso import services as sso_services
 from . import services
 from .forms import CodeForm, EnableForm, ReauthForm
 
@@ -130,7 +131,12 @@ def code():
 def confirm():
     """Password and code again before an act that must not come from an unattended session."""
     next_url = _next(url_for("two_factor.manage"))
-    if not services.is_enabled(current_user):
+    # An account of the city's directory confirms at the city's provider (it may have
+    # neither a consult password nor TOTP).
+    by_sso = sso_services.offers_reauthentication(current_user)
+    if not (services.is_enabled(current_user) and current_user.password_hash):
+        if by_sso:
+            return render_template("two_factor/confirm.html", form=None, next=next_url)
         return redirect(url_for("two_factor.setup", next=next_url))
     form = ReauthForm()
     status = form_status(form)
@@ -144,7 +150,10 @@ def confirm():
             status = error.status
         else:
             return redirect(next_url)
-    return render_template("two_factor/confirm.html", form=form, next=next_url), status
+    return (
+        render_template("two_factor/confirm.html", form=form, next=next_url, by_sso=by_sso),
+        status,
+    )
 
 
 @bp.post("/recovery-codes")

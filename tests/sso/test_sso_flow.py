@@ -342,3 +342,37 @@ def test_the_role_claim(app, make_user, claim, claims, roles):
     user = make_user(roles=())
     sync_sso_roles(user, claims)
     assert user.roles == roles
+
+
+def test_a_directory_account_confirms_it_is_them_at_the_provider(client, provider, make_user):
+    """No consult password, no TOTP: before granting a role the person signs in at the
+    provider again (max_age=0), and only a sign-in of just now with MFA counts."""
+    citizen = make_user(email="carla@example.org")
+    sign_in(client, provider, "anna")  # staff from the directory, MFA at the provider
+    assert session_of(client)["second_factor"] == "sso"
+    url = f"/staff/users/{citizen.id}/roles"
+    with client.http.session_transaction() as session:
+        session["reauth_at"] = 0  # the sign-in was long ago
+    client.csrf_token("/staff/users")
+    response = client.post_form(url, {"role": "juror", "change": "grant"})
+    confirm = response.headers["Location"]
+    assert confirm.startswith("/account/two-factor/confirm?next=")
+    page = client.get(confirm)
+    assert page.status_code == 200
+    link = re.search(r'href="(/account/sso/login\?[^"]+)"', html(page)).group(1)
+    assert "fresh=1" in link and 'name="password"' not in html(page)  # nothing to type here
+    authorize_url = start(client, link.replace("&amp;", "&"))
+    assert parse_qs(urlsplit(authorize_url).query)["max_age"] == ["0"]
+    returned = back(client, provider.authorize(authorize_url, "anna"))
+    assert returned.headers["Location"].startswith("/staff/users")
+    client.forget_csrf()
+    client.csrf_token("/staff/users")
+    assert client.post_form(url, {"role": "juror", "change": "grant"}).status_code == 302
+    assert "juror" in db.session.get(User, citizen.id).roles
+
+    # A sign-in at the provider that lies further back does not confirm anything.
+    with travel(timedelta(minutes=10)):
+        log_out(client)
+        sign_in(client, provider, "anna")
+        assert session_of(client)["second_factor"] == "sso"
+        assert "reauth_at" not in session_of(client)
