@@ -17,12 +17,10 @@ There is no votes table yet (it comes with voting): the 100,000 votes are Idea.v
 values summing to 100,000, which is what the list reads anyway.
 """
 
-import argparse
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,12 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "public"), str(ROOT / "tests" / "bench")]
 
 from benchkit import (  # noqa: E402
-    SECRET,
-    create_database,
-    drop_database,
+    bench_app,
     free_port,
     merge,
+    on_fresh_database,
     run,
+    server_options,
     start_server,
     wait_until_up,
 )
@@ -211,34 +209,16 @@ class Pages:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=1000, help="per endpoint and round")
-    parser.add_argument("--clients", type=int, default=4, help="client threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads each")
+    parser = server_options(__doc__, requests=1000, clients=4, threads=4)
     args = parser.parse_args()
-    with tempfile.NamedTemporaryFile("w+", prefix="consult-bench-", suffix=".log") as log:
-        name, database_url = create_database()
-        try:
-            measure(args, database_url, log)
-        finally:
-            drop_database(name)
+    on_fresh_database(measure, args)
 
 
 def measure(args, database_url: str, log) -> None:
-    from consult import create_app
-
     server = None
     try:
         t0 = time.perf_counter()
-        app = create_app(
-            {
-                "SECRET_KEY": SECRET,
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "REDIS_URL": None,
-                "MAIL_DIR": tempfile.mkdtemp(),
-            }
-        )
+        app = bench_app(database_url)
         ids = seed(app)
         urls = list_urls(ids)
         queries = count_queries(app, urls)

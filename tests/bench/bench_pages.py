@@ -14,13 +14,11 @@ requests/s, p50/p99 and each page's throughput as a ratio to /healthz. Clients a
 share the machine's cores: the ratios compare endpoints; they are not a capacity plan.
 """
 
-import argparse
 import os
 import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,12 +27,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "public"), str(ROOT / "tests" / 
 
 from bench_list_page import list_urls, seed  # noqa: E402
 from benchkit import (  # noqa: E402
-    SECRET,
-    create_database,
-    drop_database,
+    bench_app,
     free_port,
     merge,
+    on_fresh_database,
     run,
+    server_options,
     signed_login,
     start_server,
     wait_until_up,
@@ -103,35 +101,16 @@ class Pages:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=600, help="per endpoint and round")
-    parser.add_argument("--clients", type=int, default=4, help="client threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads each")
+    parser = server_options(__doc__, requests=600, clients=4, threads=4)
     args = parser.parse_args()
-    with tempfile.NamedTemporaryFile("w+", prefix="consult-bench-", suffix=".log") as log:
-        name, database_url = create_database()
-        try:
-            measure(args, database_url, log)
-        finally:
-            drop_database(name)
+    on_fresh_database(measure, args)
 
 
 def measure(args, database_url: str, log) -> None:
-    from consult import create_app
-
     server = None
     try:
         t0 = time.perf_counter()
-        app = create_app(
-            {
-                "SECRET_KEY": SECRET,
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "REDIS_URL": None,
-                "MAIL_DIR": tempfile.mkdtemp(),
-                "PROXY_COUNT": 1,
-            }
-        )
+        app = bench_app(database_url, PROXY_COUNT=1)
         ids = seed(app)
         logins, idea_ids = add_citizens(app)
         idea_urls = [f"/ideas/{i}" for i in idea_ids]

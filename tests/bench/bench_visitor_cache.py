@@ -27,7 +27,6 @@ connection per request, in rounds interleaved with GET /healthz of the same run:
 machine's cores, so the figures compare endpoints of one run; they are not a capacity plan.
 """
 
-import argparse
 import http.client
 import os
 import random
@@ -35,7 +34,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -45,10 +43,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bench")]
 
 from bench_voting import CITIZENS, Voting, seed  # noqa: E402
 from benchkit import (  # noqa: E402
-    SECRET,
-    create_database,
-    drop_database,
+    bench_app,
     free_port,
+    on_fresh_database,
+    server_options,
     start_server,
     wait_until_up,
 )
@@ -158,25 +156,18 @@ def hit_rate(states: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=1000, help="per endpoint and round")
-    parser.add_argument("--clients", type=int, default=4, help="client threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads each")
+    parser = server_options(__doc__, requests=1000, clients=4, threads=4)
     parser.add_argument("--press", type=int, default=2000, help="press-release page views")
     parser.add_argument("--code", default=str(ROOT), help="checkout to serve")
     args = parser.parse_args()
     redis = Redis.from_url(REDIS_URL)
     if redis.dbsize():
         sys.exit(f"{REDIS_URL} is not empty; set CONSULT_BENCH_REDIS to an empty database")
-    with tempfile.NamedTemporaryFile("w+", prefix="consult-bench-", suffix=".log") as log:
-        name, database_url = create_database()
-        try:
-            measure(args, database_url, log, redis)
-        finally:
-            drop_database(name)
-            for key in redis.scan_iter("*"):  # the database was empty before this run
-                redis.delete(key)
+    try:
+        on_fresh_database(measure, args, redis)
+    finally:
+        for key in redis.scan_iter("*"):  # the database was empty before this run
+            redis.delete(key)
 
 
 def start(args, database_url, port, log):
@@ -200,21 +191,11 @@ def start(args, database_url, port, log):
         benchkit.ROOT = saved
 
 
-def measure(args, database_url: str, log, redis) -> None:
-    from consult import create_app
-
+def measure(args, redis, database_url: str, log) -> None:
     server = None
     try:
         t0 = time.perf_counter()
-        app = create_app(
-            {
-                "SECRET_KEY": SECRET,
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "REDIS_URL": None,
-                "MAIL_DIR": tempfile.mkdtemp(),
-                "PROXY_COUNT": 1,
-            }
-        )
+        app = bench_app(database_url, PROXY_COUNT=1)
         challenge_id, idea_ids, logins = seed(app)
         with app.app_context():
             from consult.challenges.models import Category

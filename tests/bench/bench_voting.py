@@ -21,14 +21,12 @@ they are not a capacity plan. Redis database 11 is used (it must be empty) and o
 keys this run made are removed afterwards.
 """
 
-import argparse
 import json
 import os
 import random
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -38,12 +36,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bench")]
 
 from benchkit import (  # noqa: E402
-    SECRET,
-    create_database,
-    drop_database,
+    bench_app,
     free_port,
     merge,
+    on_fresh_database,
     run,
+    server_options,
     start_server,
     wait_until_up,
 )
@@ -258,40 +256,23 @@ def explain_vote(app, challenge_id: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="per endpoint and round")
-    parser.add_argument("--clients", type=int, default=16, help="client threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads each")
+    parser = server_options(__doc__, requests=2000, clients=16, threads=8)
     args = parser.parse_args()
     redis = Redis.from_url(REDIS_URL)
     if redis.dbsize():
         sys.exit(f"{REDIS_URL} is not empty; set CONSULT_BENCH_REDIS to an empty database")
-    with tempfile.NamedTemporaryFile("w+", prefix="consult-bench-", suffix=".log") as log:
-        name, database_url = create_database()
-        try:
-            measure(args, database_url, log)
-        finally:
-            drop_database(name)
-            for key in redis.scan_iter("rl:vote:*"):
-                redis.delete(key)
+    try:
+        on_fresh_database(measure, args)
+    finally:
+        for key in redis.scan_iter("rl:vote:*"):
+            redis.delete(key)
 
 
 def measure(args, database_url: str, log) -> None:
-    from consult import create_app
-
     server = None
     try:
         t0 = time.perf_counter()
-        app = create_app(
-            {
-                "SECRET_KEY": SECRET,
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "REDIS_URL": None,
-                "MAIL_DIR": tempfile.mkdtemp(),
-                "PROXY_COUNT": 1,
-            }
-        )
+        app = bench_app(database_url, PROXY_COUNT=1)
         challenge_id, idea_ids, logins = seed(app)
         print(
             f"data: one challenge in voting, {IDEAS} published ideas, budget {BUDGET}, "

@@ -1,6 +1,7 @@
 """What the benchmark scripts share: a throw-away PostgreSQL database, gunicorn on
 loopback, and the summary of a round of requests."""
 
+import argparse
 import http.client
 import os
 import secrets
@@ -38,6 +39,41 @@ def create_database() -> tuple[str, str]:
 def drop_database(name: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_options(doc: str, requests: int, clients: int, threads: int) -> argparse.ArgumentParser:
+    """The options of every benchmark that serves the app with gunicorn."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=requests, help="per endpoint and round")
+    parser.add_argument("--clients", type=int, default=clients, help="client threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=threads, help="gunicorn threads each")
+    return parser
+
+
+def on_fresh_database(measure, *args) -> None:
+    """``measure(*args, database_url, log)`` on a throw-away database, then drop it."""
+    with tempfile.NamedTemporaryFile("w+", prefix="consult-bench-", suffix=".log") as log:
+        name, database_url = create_database()
+        try:
+            measure(*args, database_url, log)
+        finally:
+            drop_database(name)
+
+
+def bench_app(database_url: str, **settings):
+    """The app in this process, for seeding the database (the server runs elsewhere)."""
+    from consult import create_app
+
+    return create_app(
+        {
+            "SECRET_KEY": SECRET,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": None,
+            "MAIL_DIR": tempfile.mkdtemp(),
+            **settings,
+        }
+    )
 
 
 def start_server(database_url: str, port: int, workers: int, threads: int, log, **settings):
