@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
+from rq import SimpleWorker
 from sqlalchemy import JSON, String, Text, delete, event, func, or_, select, update
 from sqlalchemy import inspect as orm_inspect
 from sqlalchemy.engine import Engine
@@ -499,10 +500,36 @@ def run_due_tasks() -> None:
     send_due_notifications()
 
 
+class AppWorker(SimpleWorker):
+    """An RQ worker that runs jobs in this process (no fork), each in a fresh app context
+    and session of ``app`` (set after construction)."""
+
+    app: Flask
+
+    # RQ waits up to a minute between attempts to reach a Redis that went away; a
+    # restarted Redis must be noticed within seconds (the relay refills its queue).
+    max_connection_wait_time = 5.0
+
+    def execute_job(self, job, queue):
+        with self.app.app_context():
+            return super().execute_job(job, queue)
+
+    def subscribe(self):
+        """RQ's listener for commands (as RQ's own, but waking every second).
+
+        RQ listens in waits of 60 s, and redis-py's ``stop()`` waits for the listener: once
+        the channel is unsubscribed, a worker that stops (a burst worker done, SIGTERM at
+        a deploy) could linger for a minute. Seen as 60 s burst workers in the suite.
+        """
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
+
 def run_worker(app: Flask, burst: bool = False, relay_every: float = 5.0) -> None:
     """An RQ worker inside the app, plus a relay thread that empties the outbox."""
-    from rq import SimpleWorker
-
     redis = get_redis()
     if redis is None:
         raise RuntimeError("REDIS_URL is not set: without Redis, jobs run inline.")
@@ -525,20 +552,11 @@ def run_worker(app: Flask, burst: bool = False, relay_every: float = 5.0) -> Non
     if not burst:
         threading.Thread(target=relay_loop, name="outbox-relay", daemon=True).start()
 
-    class AppWorker(SimpleWorker):
-        """Runs jobs in this process (no fork), each in a fresh app context and session."""
-
-        # RQ waits up to a minute between attempts to reach a Redis that went away; a
-        # restarted Redis must be noticed within seconds (the relay refills its queue).
-        max_connection_wait_time = 5.0
-
-        def execute_job(self, job, queue):
-            with app.app_context():
-                return super().execute_job(job, queue)
-
     try:
         # No RQ scheduler: nothing is scheduled in RQ; retries live in the outbox.
-        AppWorker([_queue(redis)], connection=redis).work(burst=burst, with_scheduler=False)
+        worker = AppWorker([_queue(redis)], connection=redis)
+        worker.app = app
+        worker.work(burst=burst, with_scheduler=False)
     finally:
         stop.set()
 

@@ -233,3 +233,20 @@ def test_the_worker_loop_mails_results_that_fell_due(app, make_user, mailbox):
     jobs.run_due_tasks()
     jobs.run_due_tasks()  # twice, as two workers would
     assert len(mailbox.to("leserin@example.org")) == 1
+
+
+def test_a_worker_stops_within_seconds_once_its_command_channel_is_closed(app, redis_url):
+    """RQ listened for commands in 60 s waits and redis-py's stop() waits for the listener:
+    a burst worker lingered a minute after its last job (seen in the suite under load)."""
+    import time
+
+    app.config["REDIS_URL"] = redis_url
+    redis = Redis.from_url(redis_url)
+    worker = jobs.AppWorker([jobs._queue(redis)], connection=redis)
+    worker.subscribe()
+    time.sleep(0.3)
+    worker.pubsub.unsubscribe()
+    time.sleep(0.5)  # the listener has seen it and now waits for a new subscription
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 3
