@@ -47,7 +47,7 @@ def check_role(*roles: str) -> None:
 
 def _second_factor_url() -> str:
     target = request.full_path.rstrip("?") if request.method == "GET" else None
-    if current_user.totp_secret and current_user.totp_enabled_at:
+    if current_user.uses_totp:
         return url_for("two_factor.code", next=target)
     return url_for("two_factor.setup", next=target)
 

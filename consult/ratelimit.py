@@ -68,6 +68,15 @@ def retry_after(key: str, limit: int, window: int) -> int | None:
     return remaining if remaining > 0 else None
 
 
+def retry_after_any(limits: list[tuple[str, int]], window: int) -> int | None:
+    """``retry_after`` of the first (key, limit) pair that is over its limit, or None."""
+    for key, limit in limits:
+        wait = retry_after(key, limit, window)
+        if wait:
+            return wait
+    return None
+
+
 def hit(key: str, window: int) -> None:
     """Count one event for ``key`` in the current window (commits on the database path)."""
     redis = usable_redis()
@@ -171,6 +180,11 @@ def reset(key: str) -> None:
             redis_worked()
     db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == _db_key(key)))
     db.session.commit()
+
+
+def wait_minutes(seconds: int) -> int:
+    """A wait in whole minutes for a message ("please wait 3 minutes"), at least one."""
+    return max(1, (seconds + 59) // 60)
 
 
 def too_many(seconds: int, message: str) -> TooManyRequests:

@@ -82,6 +82,11 @@ class User(UserMixin, db.Model):
     # draft challenges, the staff menu). A plain attribute, not a column.
     second_factor_pending = False
 
+    @property
+    def uses_totp(self) -> bool:
+        """TOTP is on: a secret that a first code confirmed (set-up may be unfinished)."""
+        return bool(self.totp_secret and self.totp_enabled_at)
+
     def holds_role(self, role: str) -> bool:
         """The role is granted (citizens must also be verified), whatever this session
         has proven; for deciding whether a second factor is required."""

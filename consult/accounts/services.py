@@ -247,20 +247,19 @@ def authenticate(email: str, password: str, address: str) -> User:
         canonical = None
     email_key = "login:" + (canonical or email.strip().lower()[:254])
     address_key = f"login-addr:{address}"
-    for key, limit in (
+    limits = [
         (email_key, cfg["LOGIN_FAILURES_PER_ACCOUNT"]),
         (address_key, cfg["LOGIN_FAILURES_PER_ADDRESS"]),
-    ):
-        wait = ratelimit.retry_after(key, limit, window)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
-            raise ratelimit.too_many(
-                wait,
-                _(
-                    "Too many failed attempts. Please wait %(minutes)d minutes or reset your password.",
-                    minutes=minutes,
-                ),
-            )
+    ]
+    wait = ratelimit.retry_after_any(limits, window)
+    if wait:
+        raise ratelimit.too_many(
+            wait,
+            _(
+                "Too many failed attempts. Please wait %(minutes)d minutes or reset your password.",
+                minutes=ratelimit.wait_minutes(wait),
+            ),
+        )
     user = find_user_by_email(canonical) if canonical else None
     if not verify_password(user.password_hash if user else None, password) or not user.is_active:
         ratelimit.hit(email_key, window)
@@ -453,7 +452,7 @@ def export_user_data(user: User) -> dict:
             "roles": sorted(user.roles),
             "mails_about_new_comments": user.notify_comments,
             # Whether two factors are on, never the secret or the recovery codes.
-            "two_factor_authentication": bool(user.totp_secret and user.totp_enabled_at),
+            "two_factor_authentication": user.uses_totp,
         },
     }
     for exporter in (*personal_data.OWN_EXPORTERS, *DATA_EXPORTERS):

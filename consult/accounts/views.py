@@ -131,7 +131,7 @@ def login():
             show_error(form, error)
             status = error.status
         else:
-            if two_factor.is_enabled(user):
+            if user.uses_totp:
                 # Not logged in yet: the code step (consult.two_factor) completes the login.
                 two_factor.start_pending_login(user, form.remember.data)
                 return redirect(url_for("two_factor.code", next=next_url))

@@ -116,7 +116,7 @@ def _check_post_limit(participant: EventParticipant) -> None:
         raise ratelimit.too_many(
             wait,
             _("You are writing very fast. Please wait %(minutes)d minutes.",
-              minutes=max(1, (wait + 59) // 60)),
+              minutes=ratelimit.wait_minutes(wait)),
         )  # fmt: skip
 
 

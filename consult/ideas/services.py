@@ -425,7 +425,7 @@ def check_posting_limit(user, action: str) -> None:
         raise ratelimit.too_many(
             wait,
             _("You are writing very fast. Please wait %(minutes)d minutes.",
-              minutes=max(1, (wait + 59) // 60)),
+              minutes=ratelimit.wait_minutes(wait)),
         )  # fmt: skip
 
 

@@ -42,10 +42,6 @@ _PENDING_KEY = "pending_login"
 # --- state ------------------------------------------------------------------------------
 
 
-def is_enabled(user: User) -> bool:
-    return bool(user.totp_secret and user.totp_enabled_at)
-
-
 def required_for(user: User) -> bool:
     """True when ``user`` holds a role whose pages need a second factor."""
     return any(user.holds_role(role) for role in SECOND_FACTOR_ROLES)
@@ -74,7 +70,7 @@ def start_setup(user: User) -> str:
     Reused while set-up is unfinished, so reloading the page does not invalidate an
     authenticator that was already scanned.
     """
-    if is_enabled(user):
+    if user.uses_totp:
         raise UserError(_("Two-factor authentication is already on."), status=409)
     if not user.totp_secret:
         user.totp_secret = pyotp.random_base32()
@@ -109,7 +105,7 @@ def grouped_secret(secret: str) -> str:
 
 def enable(user: User, code: str, address: str) -> list[str]:
     """Turn TOTP on with the first code from the app; returns the ten recovery codes."""
-    if is_enabled(user):
+    if user.uses_totp:
         raise UserError(_("Two-factor authentication is already on."), status=409)
     if not user.totp_secret:
         raise UserError(_("Please start the set-up again."), status=409)
@@ -197,17 +193,15 @@ def _throttle_keys(user: User, address: str) -> list[tuple[str, int]]:
 
 def _refuse_if_throttled(user: User, address: str) -> None:
     window = current_app.config["LOGIN_THROTTLE_WINDOW"]
-    for key, limit in _throttle_keys(user, address):
-        wait = ratelimit.retry_after(key, limit, window)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
-            raise ratelimit.too_many(
-                wait,
-                _(
-                    "Too many wrong codes. Please wait %(minutes)d minutes and try again.",
-                    minutes=minutes,
-                ),
-            )
+    wait = ratelimit.retry_after_any(_throttle_keys(user, address), window)
+    if wait:
+        raise ratelimit.too_many(
+            wait,
+            _(
+                "Too many wrong codes. Please wait %(minutes)d minutes and try again.",
+                minutes=ratelimit.wait_minutes(wait),
+            ),
+        )
 
 
 def _count_failure(user: User, address: str) -> None:
@@ -284,7 +278,7 @@ def check_password_and_code(user: User, password: str, code: str, address: str) 
     if not verify_password(user.password_hash, password):
         _count_failure(user, address)
         raise UserError(_("The current password is not correct."), "password", 401)
-    if not is_enabled(user):
+    if not user.uses_totp:
         raise UserError(_("Please set up two-factor authentication first."), status=409)
     return check_code(user, code, address)
 

@@ -42,7 +42,7 @@ def _render_manage(status: int = 200, **forms):
     forms.setdefault("disable_form", ReauthForm(formdata=None, prefix="off"))
     return render_template(
         "two_factor/manage.html",
-        enabled=services.is_enabled(current_user),
+        enabled=current_user.uses_totp,
         required=services.required_for(current_user),
         remaining=services.unused_recovery_codes(current_user),
         **forms,
@@ -53,7 +53,7 @@ def _render_manage(status: int = 200, **forms):
 @login_required
 def setup():
     next_url = _next(url_for("two_factor.manage"))
-    if services.is_enabled(current_user):
+    if current_user.uses_totp:
         return redirect(next_url)
     services.start_setup(current_user)
     form = EnableForm()
@@ -96,7 +96,7 @@ def code():
             return redirect(url_for("accounts.login", next=next_url))
         if passed_second_factor():
             return redirect(next_url)
-        if not services.is_enabled(current_user):
+        if not current_user.uses_totp:
             return redirect(url_for("two_factor.setup", next=next_url))
     user = pending[0] if pending else current_user._get_current_object()
     form = CodeForm()
@@ -134,7 +134,7 @@ def confirm():
     # An account of the city's directory confirms at the city's provider (it may have
     # neither a consult password nor TOTP).
     by_sso = sso_services.offers_reauthentication(current_user)
-    if not (services.is_enabled(current_user) and current_user.password_hash):
+    if not (current_user.uses_totp and current_user.password_hash):
         if by_sso:
             return render_template("two_factor/confirm.html", form=None, next=next_url)
         return redirect(url_for("two_factor.setup", next=next_url))
