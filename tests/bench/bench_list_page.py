@@ -18,8 +18,6 @@ values summing to 100,000, which is what the list reads anyway.
 """
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +33,7 @@ from benchkit import (  # noqa: E402
     run,
     server_options,
     start_server,
+    stop_server,
     wait_until_up,
 )
 
@@ -257,18 +256,8 @@ def measure(args, database_url: str, log) -> None:
             f"p50 latency {listed['p50'] / bare['p50']:.1f}x"
         )
         print(f"total time {time.perf_counter() - t0:.1f} s")
-    except BaseException:
-        log.flush()
-        log.seek(0)
-        sys.stderr.write(log.read()[-4000:])
-        raise
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_server(server)
 
 
 if __name__ == "__main__":

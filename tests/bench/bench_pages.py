@@ -16,8 +16,6 @@ share the machine's cores: the ratios compare endpoints; they are not a capacity
 
 import os
 import random
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +33,7 @@ from benchkit import (  # noqa: E402
     server_options,
     signed_login,
     start_server,
+    stop_server,
     wait_until_up,
 )
 
@@ -148,18 +147,8 @@ def measure(args, database_url: str, log) -> None:
                 f"{r['rps'] / bare['rps']:>8.3f}"
             )
         print(f"total time {time.perf_counter() - t0:.1f} s")
-    except BaseException:
-        log.flush()
-        log.seek(0)
-        sys.stderr.write(log.read()[-4000:])
-        raise
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_server(server)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,7 @@ machine's cores, so the figures compare endpoints of one run; they are not a cap
 import http.client
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -48,6 +46,7 @@ from benchkit import (  # noqa: E402
     on_fresh_database,
     server_options,
     start_server,
+    stop_server,
     wait_until_up,
 )
 from redis import Redis  # noqa: E402
@@ -276,18 +275,8 @@ def measure(args, redis, database_url: str, log) -> None:
             f"{k}: {v}" for k, v in sorted(voting.statuses.items())
         ))  # fmt: skip
         print(f"total time {time.perf_counter() - t0:.1f} s")
-    except BaseException:
-        log.flush()
-        log.seek(0)
-        sys.stderr.write(log.read()[-4000:])
-        raise
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_server(server)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,6 @@ keys this run made are removed afterwards.
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -43,6 +41,7 @@ from benchkit import (  # noqa: E402
     run,
     server_options,
     start_server,
+    stop_server,
     wait_until_up,
 )
 from redis import Redis  # noqa: E402
@@ -264,7 +263,7 @@ def main() -> None:
     try:
         on_fresh_database(measure, args)
     finally:
-        for key in redis.scan_iter("rl:vote:*"):
+        for key in redis.scan_iter("*"):  # empty before the run: the limits and the page cache
             redis.delete(key)
 
 
@@ -320,18 +319,8 @@ def measure(args, database_url: str, log) -> None:
             f"(bare is {bare['rps'] / voted['rps']:.1f}x faster), "
             f"p50 latency {voted['p50'] / bare['p50']:.1f}x"
         )
-    except BaseException:
-        log.flush()
-        log.seek(0)
-        sys.stderr.write(log.read()[-4000:])
-        raise
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_server(server)
     check_counts(app)
     print(
         "plans of a vote's statements after the run (EXPLAIN):\n" + explain_vote(app, challenge_id)

@@ -5,6 +5,7 @@ import argparse
 import http.client
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -57,6 +58,12 @@ def on_fresh_database(measure, *args) -> None:
         name, database_url = create_database()
         try:
             measure(*args, database_url, log)
+        except BaseException:
+            # What the server said, when a round went wrong.
+            log.flush()
+            log.seek(0)
+            sys.stderr.write(log.read()[-4000:])
+            raise
         finally:
             drop_database(name)
 
@@ -91,6 +98,17 @@ def start_server(database_url: str, port: int, workers: int, threads: int, log, 
         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "wsgi:app",
     ]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_server(server) -> None:
+    """SIGTERM to gunicorn (None: never started), SIGKILL if it is not gone in 15 s."""
+    if server is None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def wait_until_up(port: int, server, timeout: float = 30) -> None:
