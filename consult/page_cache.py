@@ -53,6 +53,8 @@ from .redis_breaker import redis_failed, redis_worked, usable_redis
 log = logging.getLogger(__name__)
 
 HEADER = "X-Page-Cache"
+# How the shared pieces of a page were found: "idea-cards=hit" (see cached_fragment).
+FRAGMENT_HEADER = "X-Page-Cache-Fragments"
 # Cookies that change nothing personal: the language (part of the key through the
 # locale) and the random-order seed (only read by the redirect to a seeded URL).
 HARMLESS_COOKIES = frozenset({LANG_COOKIE, "consult_order"})
@@ -317,6 +319,38 @@ def cached_page(max_age: int, args: dict | None = None):
     return decorator
 
 
+def cached_fragment(name: str, parts: list, max_age: int, render, keep=None):
+    """A piece of a page that is the same for everybody who sees it, from the cache.
+
+    For pages that are personal as a whole, such as a logged-in person's idea list: the
+    person's parts are rendered each time, the shared piece (the 20 idea cards) comes from
+    here. ``parts``: everything that changes the piece, as JSON-able values (the caller's
+    list options, locale, what the viewer may do); ``render()`` returns ``(data, html)``,
+    ``data`` being JSON-able too (a total, a page number); ``keep(data)`` False: this render
+    must not be stored (its key does not name it, say). Invalidated and expired exactly as
+    the cached pages are: the same generation token, the same schedule boundaries.
+    """
+    found = store()
+    if found is None:
+        return render()
+    key = "fragment:" + hashlib.sha256(json.dumps([name, parts]).encode()).hexdigest()
+    raw, generation = found.read(key)
+    meta, body = _fresh_entry(raw, generation)
+    fragments = g.setdefault("page_fragments", [])
+    if meta is not None:
+        fragments.append(f"{name}=hit")
+        return meta.get("data"), body.decode()
+    fragments.append(f"{name}=miss")
+    data, html = render()
+    if generation is not None and (keep is None or keep(data)):
+        expires = _expiry(max_age)
+        seconds = math.ceil((expires - now()).total_seconds())
+        if seconds > 0:
+            entry = {"generation": generation, "expires": expires.timestamp(), "data": data}
+            found.write(key, json.dumps(entry).encode() + b"\n" + html.encode(), seconds)
+    return data, html
+
+
 def do_not_store() -> None:
     """For a view: this answer must not be cached (it says an option was ignored...)."""
     g.page_cache_veto = True
@@ -422,11 +456,19 @@ def _entry_generation(raw: bytes) -> str | None:
     return _entry_meta(raw)[0].get("generation")
 
 
-def _entry_response(raw: bytes | None, generation: str | None):
+def _fresh_entry(raw: bytes | None, generation: str | None) -> tuple[dict | None, bytes]:
+    """The entry's meta data and body if it is of this generation and not expired."""
     if raw is None or generation is None:
-        return None
+        return None, b""
     meta, body = _entry_meta(raw)
     if meta.get("generation") != generation or now().timestamp() >= meta.get("expires", 0):
+        return None, b""
+    return meta, body
+
+
+def _entry_response(raw: bytes | None, generation: str | None):
+    meta, body = _fresh_entry(raw, generation)
+    if meta is None:
         return None
     response = current_app.response_class(body, status=200)
     for name, value in meta.get("headers", []):
@@ -438,6 +480,9 @@ def _mark_header(response):
     state = g.get("page_cache")
     if state:
         response.headers[HEADER] = state
+    fragments = g.get("page_fragments")
+    if fragments:
+        response.headers[FRAGMENT_HEADER] = ", ".join(fragments)
     return response
 
 

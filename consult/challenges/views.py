@@ -28,6 +28,7 @@ from ..results.visibility import public_announcement, public_announcements
 from ..similar.views import form_check
 from ..voting import services as votes
 from . import services
+from .cards import idea_cards
 from .forms import TRANSLATION_LABELS, CategoryForm, ChallengeForm, CoverForm, WorkshopIdeaForm
 from .list_options import parse_seed, read_list_options
 from .models import Category, Challenge
@@ -84,16 +85,8 @@ def show(challenge_id: int):
         return _redirect_with_seed(challenge, options)
     announcement = public_announcement(challenge)
     published_at = announcement.embargo_at if announcement else None
-    listed = ideas.list_ideas(
-        challenge,
-        sort=options.sort,
-        category_id=options.category_id,
-        district_id=options.district_id,
-        query=options.query,
-        page=options.page,
-        seed=options.seed or 1,
-        answer=options.answer,
-    )
+    voting = votes.voting_panel(current_user, challenge)
+    listed, cards = idea_cards(challenge, options, voting, counts_hidden, PUBLIC_MAX_AGE)
     if options.ignored or options.search_shortened or listed.page != options.page:
         do_not_store()  # a notice about this URL's values, or a page past the end
     return render_template(
@@ -109,8 +102,9 @@ def show(challenge_id: int):
         districts=districts,
         options=options,
         counts_hidden=counts_hidden,
-        voting=votes.voting_panel(current_user, challenge),
+        voting=voting,
         ideas=listed,
+        cards=cards,
     )
 
 

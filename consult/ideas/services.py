@@ -717,10 +717,10 @@ def list_ideas(
     seed: int = 1,
     answer: str | None = None,
 ) -> IdeaPage:
-    """One page of the challenge's published ideas: two queries, whatever their number.
+    """One page of the challenge's published ideas: one query, whatever their number.
 
-    An unknown sort is the newest first; a page past the end shows the last page (so no
-    page number, however large, reaches the database as an offset).
+    An unknown sort is the newest first; a page past the end shows the last page (found by
+    a count and a second query: only then).
     """
     conditions = [Idea.challenge_id == challenge.id, Idea.status == "published"]
     if category_id is not None:
@@ -731,9 +731,6 @@ def list_ideas(
         conditions.append(answer_filter_sql(answer))
     if (query or "").strip():
         conditions.append(_search_clause(query))
-    total = db.session.scalar(select(func.count()).select_from(Idea).where(*conditions))
-    result = IdeaPage(items=[], page=1, total=total)
-    result.page = min(max(page, 1), result.pages)
     # Counted offline votes (paper and event votes) join the total (as in the ranking) when
     # the challenge counts them: a subquery of the challenge's few paper entries and
     # imported rounds, outer-joined in the same query. Each query joins its own copy, so
@@ -756,48 +753,66 @@ def list_ideas(
             return (_random_order(int(seed) % SEED_MAX or 1), Idea.id)
         return (Idea.published_at.desc(), Idea.id.desc())
 
-    # The page's ids first, sorting narrow rows; the joins and the excerpt then run for
-    # 20 ideas instead of all of them (the planner cannot push a LIMIT below the joins).
-    page_ids, paper_votes = with_paper(
-        select(Idea.id).where(*conditions), counts_paper and sort == "votes"
-    )
-    page_ids = (
-        page_ids.order_by(*ordering(paper_votes))
-        .limit(PAGE_SIZE)
-        .offset((result.page - 1) * PAGE_SIZE)
-        .subquery("page")
-    )
-    # Authors and images come as columns, not objects: a User would bring its roles along.
-    author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
-    statement, paper_votes = with_paper(
-        select(
-            Idea,
-            author_name,
-            func.substr(Idea.body_html, 1, _EXCERPT_SOURCE),
-            Image.digest,
-            effective_state_sql(),
+    def page_rows(number: int) -> list:
+        """The ideas of page ``number``, each row with the number of all matching ideas."""
+        # The page's ids first, sorting narrow rows; the joins and the excerpt then run for
+        # 20 ideas instead of all of them (the planner cannot push a LIMIT below the
+        # joins). The total comes along as a window count: one scan of the matches, not a
+        # second query (a search would otherwise be matched twice).
+        page_ids, paper_votes = with_paper(
+            select(Idea.id, func.count().over().label("total")).where(*conditions),
+            counts_paper and sort == "votes",
         )
-        .join(page_ids, page_ids.c.id == Idea.id)
-        .outerjoin(User, User.id == Idea.author_id)
-        .outerjoin(Image, Image.id == Idea.image_id),
-        counts_paper,
-    )
-    if paper_votes is not None:
-        statement = statement.add_columns(paper_votes)
-    rows = db.session.execute(
-        statement.options(
-            defer(Idea.body),
-            defer(Idea.body_html),
-            defer(Idea.moderation_note),
-            joinedload(Idea.category),
-            joinedload(Idea.district),
-        ).order_by(*ordering(paper_votes))
-    ).all()
+        page_ids = (
+            page_ids.order_by(*ordering(paper_votes))
+            .limit(PAGE_SIZE)
+            .offset((number - 1) * PAGE_SIZE)
+            .subquery("page")
+        )
+        # Authors and images come as columns, not objects: a User would bring its roles.
+        author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
+        statement, paper_votes = with_paper(
+            select(
+                Idea,
+                author_name,
+                func.substr(Idea.body_html, 1, _EXCERPT_SOURCE),
+                Image.digest,
+                effective_state_sql(),
+                page_ids.c.total,
+            )
+            .join(page_ids, page_ids.c.id == Idea.id)
+            .outerjoin(User, User.id == Idea.author_id)
+            .outerjoin(Image, Image.id == Idea.image_id),
+            counts_paper,
+        )
+        if paper_votes is not None:
+            statement = statement.add_columns(paper_votes)
+        return db.session.execute(
+            statement.options(
+                defer(Idea.body),
+                defer(Idea.body_html),
+                defer(Idea.moderation_note),
+                joinedload(Idea.category),
+                joinedload(Idea.district),
+            ).order_by(*ordering(paper_votes))
+        ).all()
+
+    result = IdeaPage(items=[], page=max(page, 1), total=0)
+    rows = page_rows(result.page)
+    if rows:
+        result.total = rows[0].total
+    elif result.page > 1:
+        # Past the end (or nothing matches): count, then show the last page.
+        result.total = db.session.scalar(
+            select(func.count()).select_from(Idea).where(*conditions)
+        )
+        result.page = min(result.page, result.pages)
+        rows = page_rows(result.page) if result.total else []
     result.items = [
         ListedIdea(
             idea, name, _excerpt(html), digest, int(paper_n[0]) if paper_n else 0, answer_state
         )
-        for idea, name, html, digest, answer_state, *paper_n in rows
+        for idea, name, html, digest, answer_state, _total, *paper_n in rows
     ]
     return result
 

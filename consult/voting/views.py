@@ -72,28 +72,24 @@ def _tell(message: str, idea_id: int, outcome: str) -> str | None:
     return back
 
 
+def vote_notes() -> dict[int, dict]:
+    """The answers to votes made without JavaScript, by idea id, for their buttons."""
+    notes: dict[int, dict] = {}
+    for category, message in get_flashed_messages(with_categories=True):
+        prefix, _sep, rest = category.partition(NOTE_PREFIX)
+        outcome, _sep, idea = rest.partition(":")
+        if not prefix and idea.isdigit():
+            notes.setdefault(int(idea), {"message": message, "refused": outcome == "refused"})
+    return notes
+
+
 @bp.app_context_processor
 def _vote_notes():
     def vote_note(idea_id: int) -> dict | None:
         """The answer to a vote on this idea made without JavaScript, for its button."""
-        for category, message in get_flashed_messages(with_categories=True):
-            prefix, _sep, rest = category.partition(NOTE_PREFIX)
-            outcome, _sep, idea = rest.partition(":")
-            if not prefix and idea == str(idea_id):
-                return {"message": message, "refused": outcome == "refused"}
-        return None
+        return vote_notes().get(idea_id)
 
-    def vote_notes() -> dict[int, dict]:
-        """``vote_note`` of every idea at once, for a list page's cards."""
-        notes: dict[int, dict] = {}
-        for category, message in get_flashed_messages(with_categories=True):
-            prefix, _sep, rest = category.partition(NOTE_PREFIX)
-            outcome, _sep, idea = rest.partition(":")
-            if not prefix and idea.isdigit():
-                notes.setdefault(int(idea), {"message": message, "refused": outcome == "refused"})
-        return notes
-
-    return {"vote_note": vote_note, "vote_notes": vote_notes}
+    return {"vote_note": vote_note}
 
 
 def _answer(

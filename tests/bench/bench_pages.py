@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "public"), str(ROOT / "tests" / "bench")]
 
 from bench_list_page import list_urls, seed  # noqa: E402
+from redis import Redis  # noqa: E402
 from benchkit import (  # noqa: E402
     bench_app,
     free_port,
@@ -38,6 +39,7 @@ from benchkit import (  # noqa: E402
 )
 
 CITIZENS = 50
+REDIS_URL = os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/11")
 USER_AGENT = "bench-pages"
 
 
@@ -102,7 +104,13 @@ class Pages:
 def main() -> None:
     parser = server_options(__doc__, requests=600, clients=4, threads=4)
     args = parser.parse_args()
-    on_fresh_database(measure, args)
+    redis = Redis.from_url(REDIS_URL)
+    if redis.dbsize():
+        sys.exit(f"{REDIS_URL} is not empty; set CONSULT_BENCH_REDIS to an empty database")
+    try:
+        on_fresh_database(measure, args)
+    finally:
+        redis.flushdb()  # empty before the run: the limits and the page cache
 
 
 def measure(args, database_url: str, log) -> None:
@@ -118,7 +126,7 @@ def measure(args, database_url: str, log) -> None:
 
         port = free_port()
         server = start_server(
-            database_url, port, args.workers, args.threads, log, REDIS_URL="null", PROXY_COUNT="1"
+            database_url, port, args.workers, args.threads, log, REDIS_URL=REDIS_URL, PROXY_COUNT="1"
         )
         wait_until_up(port, server)
         print(
@@ -126,9 +134,17 @@ def measure(args, database_url: str, log) -> None:
             f"{args.clients} client threads, one connection per request, loopback; "
             f"{os.cpu_count()} CPUs shared"
         )
+        # The lists whose cards are kept (orders, filters, a deep page) and those rendered
+        # every time (searches and random orders: too many variants to keep).
+        lists = list_urls(ids)
+        kept = [url for url in lists if "q=" not in url and "sort=random" not in url]
         endpoints = {
             "bare GET /healthz": Pages(["/healthz"]),
-            "list, logged in (8 variants)": Pages(list_urls(ids), logins),
+            "list, logged in (8 variants)": Pages(lists, logins),
+            f"  of which {len(kept)} kept lists": Pages(kept, logins),
+            f"  {len(lists) - len(kept)} searches, random": Pages(
+                [url for url in lists if url not in kept], logins
+            ),
             "idea page, logged out": Pages(idea_urls),
             "idea page, logged in": Pages(idea_urls, logins),
         }

@@ -72,9 +72,7 @@ def main() -> None:
         if args.redis:
             from redis import Redis
 
-            redis = Redis.from_url(args.redis)
-            for key in redis.scan_iter("rl:vote:*"):
-                redis.delete(key)
+            Redis.from_url(args.redis).flushdb()  # the limits and the page cache
 
 
 def profile(args, database_url: str) -> None:
@@ -127,9 +125,14 @@ def profile(args, database_url: str) -> None:
         return "POST", vote_url, {"data": {"idea": idea}}
 
     urls = list_urls(ids)
+    # As in bench_pages.py: the lists whose cards are kept, and searches and random orders.
+    kept = [url for url in urls if "q=" not in url and "sort=random" not in url]
+    rendered = [url for url in urls if url not in kept]
     cpu_ms: dict[str, float] = {}
     endpoints = {
         "list, logged in": lambda i: ("GET", urls[i % len(urls)], {}),
+        "list, logged in, kept lists": lambda i: ("GET", kept[i % len(kept)], {}),
+        "list, logged in, searches and random": lambda i: ("GET", rendered[i % len(rendered)], {}),
         "idea page, logged in": lambda i: ("GET", f"/ideas/{idea_ids[i % len(idea_ids)]}", {}),
         "vote or withdraw (JSON)": lambda i: vote_request(),
     }
@@ -166,7 +169,8 @@ def profile(args, database_url: str) -> None:
             client.open(url, method=method, headers=h, **kw)
         profiler.disable()
         if args.dump:
-            profiler.dump_stats(Path(args.dump) / (label.split(",")[0].replace(" ", "_") + ".prof"))
+            name = label.split(" (")[0].replace(",", "").replace(" ", "_")
+            profiler.dump_stats(Path(args.dump) / (name + ".prof"))
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         total = stats.total_tt

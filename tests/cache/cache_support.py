@@ -1,6 +1,6 @@
 """Helpers for the page-cache tests (imported by name; pytest does not collect this file)."""
 
-from consult.page_cache import HEADER
+from consult.page_cache import FRAGMENT_HEADER, HEADER, store
 
 
 def state(response) -> str | None:
@@ -24,3 +24,22 @@ def fresh(client, url: str, **kwargs) -> str:
     assert response.status_code == 200, url
     assert state(response) == "miss", (url, state(response))
     return response.get_data(as_text=True)
+
+
+def fragment_state(response) -> str | None:
+    """ "hit" or "miss": how the shared idea cards of a list page were found."""
+    for part in response.headers.get(FRAGMENT_HEADER, "").split(", "):
+        name, _sep, found = part.partition("=")
+        if name == "idea-cards":
+            return found
+    return None
+
+
+def pages() -> list[str]:
+    """The keys of the whole pages in the in-process store."""
+    return [key for key in store()._entries if not key.startswith("fragment:")]
+
+
+def fragments() -> list[str]:
+    """The keys of the shared pieces of pages (the idea cards) in the in-process store."""
+    return [key for key in store()._entries if key.startswith("fragment:")]

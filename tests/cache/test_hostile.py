@@ -5,10 +5,8 @@ or be served to others; the same parameters in another order share one entry; a
 5,000-character Accept-Language is keyed by the language chosen."""
 
 import pytest
-from cache_support import state, warm
+from cache_support import fragments, pages, state, warm
 from voting_support import challenge_with_ideas
-
-from consult.page_cache import store
 
 
 @pytest.fixture
@@ -40,7 +38,7 @@ def test_a_forged_host_never_reaches_a_cached_page(app, client, world, headers):
         assert "evil.example" not in warm(client, url, headers=headers)
         honest = app.test_client().get(url)
         assert state(honest) == "hit" and b"evil.example" not in honest.data
-    assert len(store()) == len(urls)  # one entry per page, whatever the host
+    assert len(pages()) == len(urls)  # one entry per page, whatever the host
 
 
 def test_odd_query_strings_are_rendered_but_never_stored(client, challenge):
@@ -64,7 +62,14 @@ def test_odd_query_strings_are_rendered_but_never_stored(client, challenge):
             response = client.get(url)
             assert response.status_code == 200, url[:80]
             assert state(response) in ("bypass", "miss"), url[:80]
-    assert len(store()) == 0
+    assert len(pages()) == 0
+    # The idea cards, shared with logged-in readers, are keyed by the list they show (the
+    # options as read), never by the raw query: at most the newest and most-votes lists.
+    kept = set(fragments())
+    assert len(kept) <= 2
+    for i in range(20):
+        client.get(f"{base}?utm_campaign=y{i}&page={10 + i}&sort=votes&sort=votes")
+    assert set(fragments()) == kept
 
 
 def test_the_same_parameters_in_another_order_share_one_entry(client, challenge):
@@ -75,7 +80,7 @@ def test_the_same_parameters_in_another_order_share_one_entry(client, challenge)
         f"{base}?answer=unanswered&page=1&sort=votes",
     ):
         assert state(client.get(url)) == "hit"
-    assert len(store()) == 1
+    assert len(pages()) == 1
 
 
 def test_a_huge_accept_language_is_keyed_by_the_language_chosen(client, challenge):
@@ -87,4 +92,4 @@ def test_a_huge_accept_language_is_keyed_by_the_language_chosen(client, challeng
     assert response.status_code == 200 and state(response) == "hit"
     junk = client.get(url, headers={"Accept-Language": "ä" * 5000})
     assert junk.status_code == 200 and 'lang="de"' in junk.get_data(as_text=True)
-    assert len(store()) == 2  # English and German, nothing else
+    assert len(pages()) == 2  # English and German, nothing else

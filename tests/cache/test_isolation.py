@@ -5,7 +5,7 @@ no Set-Cookie is ever stored; hidden vote counts stay hidden."""
 from datetime import timedelta
 
 import pytest
-from cache_support import state, warm
+from cache_support import pages, state, warm
 from flask import flash, make_response
 from testdata import PASSWORD, says
 from voting_support import challenge_with_ideas, count_label
@@ -29,7 +29,7 @@ def test_a_logged_in_person_never_gets_the_cached_page_nor_fills_the_cache(
     urls = ["/", f"/challenges/{challenge.id}", f"/ideas/{idea.id}"]
     for url in urls:
         warm(client, url)
-    entries = len(store())
+    entries = len(pages())
     login(anna)
     cast_vote(anna, challenge, idea.id)
     for url in urls:
@@ -37,7 +37,7 @@ def test_a_logged_in_person_never_gets_the_cached_page_nor_fills_the_cache(
         assert state(response) == "bypass", url
         assert says("Log out") in response.get_data(as_text=True)  # her own page
         assert response.cache_control.private and response.cache_control.no_store
-    assert len(store()) <= entries  # nothing of hers was stored (the vote emptied it)
+    assert len(pages()) <= entries  # nothing of hers was stored (the vote emptied it)
     # A visitor afterwards gets a page rendered for visitors, without her name.
     visitor = app.test_client()
     for url in urls:
@@ -89,7 +89,7 @@ def test_no_set_cookie_and_no_flashed_message_is_ever_stored(app):
     for url in ("/t/cookie", "/t/flash"):
         assert state(client.get(url)) == "miss"
         assert state(client.get(url)) == "miss", url  # never stored, so never a hit
-    assert len(store()) == 0
+    assert len(pages()) == 0
     # Whatever is stored keeps only the content headers, never a cookie.
     client.get("/")
     for raw in store()._entries.values():
