@@ -803,9 +803,7 @@ def list_ideas(
         result.total = rows[0].total
     elif result.page > 1:
         # Past the end (or nothing matches): count, then show the last page.
-        result.total = db.session.scalar(
-            select(func.count()).select_from(Idea).where(*conditions)
-        )
+        result.total = db.session.scalar(select(func.count()).select_from(Idea).where(*conditions))
         result.page = min(result.page, result.pages)
         rows = page_rows(result.page) if result.total else []
     result.items = [

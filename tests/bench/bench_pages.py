@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "public"), str(ROOT / "tests" / "bench")]
 
 from bench_list_page import list_urls, seed  # noqa: E402
-from redis import Redis  # noqa: E402
 from benchkit import (  # noqa: E402
     bench_app,
     free_port,
@@ -37,6 +36,7 @@ from benchkit import (  # noqa: E402
     stop_server,
     wait_until_up,
 )
+from redis import Redis  # noqa: E402
 
 CITIZENS = 50
 REDIS_URL = os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/11")
@@ -126,7 +126,13 @@ def measure(args, database_url: str, log) -> None:
 
         port = free_port()
         server = start_server(
-            database_url, port, args.workers, args.threads, log, REDIS_URL=REDIS_URL, PROXY_COUNT="1"
+            database_url,
+            port,
+            args.workers,
+            args.threads,
+            log,
+            REDIS_URL=REDIS_URL,
+            PROXY_COUNT="1",
         )
         wait_until_up(port, server)
         print(
