@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import get_timezone
-from sqlalchemy import and_, case, delete, func, literal, or_, select, union_all, update
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import selectinload
 
 from .. import jobs, ratelimit
@@ -118,23 +129,46 @@ def check_abuse_limits(user, address: str) -> None:
 # --- casting and withdrawing ------------------------------------------------------------
 
 
-def _take_slot(challenge_id: int, user_id: int, budget: int):
+def _take_slot(challenge_id: int, user_id: int, budget: int, after=None):
     """One statement that creates the ballot or takes a slot in it, within the budget.
 
     The upsert locks the citizen's ballot row and checks the budget on its latest
     version, so concurrent requests of one citizen queue here. RETURNING gives the new
-    number of used votes, or no row when the budget is spent.
+    number of used votes, or no row when the budget is spent. ``after``: a CTE whose row
+    must exist for this to run (PostgreSQL's one-statement vote).
     """
-    return (
-        sql_dialect()
-        .insert(Ballot)
-        .values(challenge_id=challenge_id, user_id=user_id, used=1)
-        .on_conflict_do_update(
-            index_elements=[Ballot.challenge_id, Ballot.user_id],
-            set_={"used": Ballot.used + 1},
-            where=or_(literal(budget) == 0, Ballot.used < budget),
+    insert = sql_dialect().insert(Ballot)
+    if after is None:
+        insert = insert.values(challenge_id=challenge_id, user_id=user_id, used=1)
+    else:
+        insert = insert.from_select(
+            ["challenge_id", "user_id", "used"],
+            select(literal(challenge_id), literal(user_id), literal(1)).select_from(after),
         )
-        .returning(Ballot.used)
+    return insert.on_conflict_do_update(
+        index_elements=[Ballot.challenge_id, Ballot.user_id],
+        set_={"used": Ballot.used + 1},
+        where=or_(literal(budget) == 0, Ballot.used < budget),
+    ).returning(Ballot.used)
+
+
+def _add_vote(values: dict, after=None):
+    """The vote row, unless it exists (a double tap): RETURNING its id, or no row.
+    ``after``: a CTE whose row must exist for this to run (see ``_take_slot``)."""
+    # The app's clock, not the database's: created_at follows consult.clock like the rest.
+    values = {**values, "created_at": now()}
+    insert = sql_dialect().insert(Vote)
+    if after is None:
+        insert = insert.values(**values)
+    else:
+        insert = insert.from_select(
+            list(values),
+            select(
+                *(literal(v, type_=Vote.__table__.c[k].type) for k, v in values.items())
+            ).select_from(after),
+        )
+    return insert.on_conflict_do_nothing(index_elements=[Vote.idea_id, Vote.user_id]).returning(
+        Vote.id
     )
 
 
@@ -199,8 +233,11 @@ def _count_change(
         # being updated (SQLite calls that ambiguous).
         event = counted_round_votes(challenge_id, idea_id=idea_id).correlate(None).subquery()
         returned += [
-            paper.scalar_subquery(),
-            select(func.coalesce(func.sum(event.c.n), 0)).correlate(None).scalar_subquery(),
+            paper.scalar_subquery().label("paper"),
+            select(func.coalesce(func.sum(event.c.n), 0))
+            .correlate(None)
+            .scalar_subquery()
+            .label("event"),
         ]
     # updated_at is named so that its onupdate default does not fire: a vote is not an
     # edit of the idea (and the column would move on every vote).
@@ -214,7 +251,22 @@ def _count_change(
 
 def _offline(row) -> tuple[int, int] | None:
     """(paper, event) votes from a ``_count_change`` row, if it returned them."""
-    return (int(row[1]), int(row[2])) if len(row) == 3 else None
+    return (int(row.paper), int(row.event)) if "paper" in row._fields else None
+
+
+def _in_one_statement(change, slot, vote):
+    """PostgreSQL: the three writes of a vote or withdrawal as one statement of CTEs.
+
+    Each write runs only on the row of the one before (the slot only if the count moved,
+    the vote row only if a slot moved), and reading them in that order takes the locks
+    in the order of the separate statements: idea, ballot, vote. The row that comes back
+    has the count (with the offline votes, when asked), the ballot's ``used`` and the
+    vote's id, None where a write found nothing; no row when the count did not move. A
+    refusal rolls the whole transaction back, as with separate statements.
+    """
+    return select(*change.c, slot.c.used.label("used"), vote.c.id.label("vote_id")).select_from(
+        change.outerjoin(slot, true()).outerjoin(vote, true())
+    )
 
 
 def cast_vote(user, challenge: Challenge, idea_id: int, with_offline: bool = False) -> BallotState:
@@ -227,16 +279,26 @@ def cast_vote(user, challenge: Challenge, idea_id: int, with_offline: bool = Fal
     check_not_frozen(challenge)
     _check_voting_open(challenge)
     user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
-    changed = db.session.execute(
-        _count_change(idea_id, +1, challenge_id, True, user_id, with_offline)
-    ).first()
+    change = _count_change(idea_id, +1, challenge_id, True, user_id, with_offline)
+    values = {"challenge_id": challenge_id, "idea_id": idea_id, "user_id": user_id}
+    if db.engine.dialect.name == "postgresql":
+        change = change.cte("change")
+        slot = _take_slot(challenge_id, user_id, budget, after=change).cte("slot")
+        vote = _add_vote(values, after=slot).cte("vote")
+        changed = db.session.execute(_in_one_statement(change, slot, vote)).first()
+    else:
+        changed = db.session.execute(change).first()
     if changed is None:
         db.session.rollback()
         _check_not_juror(user_id, challenge_id)
         _votable_idea(challenge, idea_id)  # says why: not in this challenge, or hidden
         raise UserError(_("This idea does not exist in this challenge."), status=404)
-    count, offline = changed[0], _offline(changed)
-    used = db.session.scalar(_take_slot(challenge_id, user_id, budget))
+    count, offline = changed.vote_count, _offline(changed)
+    if "used" in changed._fields:
+        used, added = changed.used, changed.vote_id
+    else:
+        used = db.session.scalar(_take_slot(challenge_id, user_id, budget))
+        added = None if used is None else db.session.scalar(_add_vote(values))
     if used is None:
         db.session.rollback()
         if has_voted_id(user_id, idea_id):
@@ -246,13 +308,6 @@ def cast_vote(user, challenge: Challenge, idea_id: int, with_offline: bool = Fal
               budget=budget),
             status=409,
         )  # fmt: skip
-    added = db.session.scalar(
-        sql_dialect()
-        .insert(Vote)
-        .values(challenge_id=challenge_id, idea_id=idea_id, user_id=user_id)
-        .on_conflict_do_nothing(index_elements=[Vote.idea_id, Vote.user_id])
-        .returning(Vote.id)
-    )
     if added is None:
         # Already voted (a double tap or a second tab): undo the slot, change nothing.
         db.session.rollback()
@@ -273,29 +328,30 @@ def withdraw_vote(
     user_id, challenge_id, budget = user.id, challenge.id, challenge.vote_budget
     # The idea first, then the ballot, then the vote row, as in cast_vote: in another
     # order a withdrawal and a vote for the same idea deadlock on PostgreSQL.
-    changed = db.session.execute(
-        _count_change(idea_id, -1, challenge_id, False, user_id, with_offline)
-    ).first()
-    count = None if changed is None else changed[0]
+    change = _count_change(idea_id, -1, challenge_id, False, user_id, with_offline)
+    slot = (
+        update(Ballot)
+        .where(Ballot.challenge_id == challenge_id, Ballot.user_id == user_id, Ballot.used > 0)
+        .values(used=Ballot.used - 1)
+        .returning(Ballot.used)
+    )
+    vote = delete(Vote).where(
+        Vote.idea_id == idea_id, Vote.user_id == user_id, Vote.challenge_id == challenge_id
+    )
+    if db.engine.dialect.name == "postgresql":
+        change = change.cte("change")
+        slot = slot.where(select(change.c.vote_count).exists()).cte("slot")
+        vote = vote.where(select(slot.c.used).exists()).returning(Vote.id).cte("vote")
+        changed = db.session.execute(_in_one_statement(change, slot, vote)).first()
+    else:
+        changed = db.session.execute(change).first()
+    count = None if changed is None else changed.vote_count
     offline = None if changed is None else _offline(changed)
-    used = (
-        None
-        if count is None
-        else db.session.scalar(
-            update(Ballot)
-            .where(Ballot.challenge_id == challenge_id, Ballot.user_id == user_id, Ballot.used > 0)
-            .values(used=Ballot.used - 1)
-            .returning(Ballot.used)
-        )
-    )
-    removed = (
-        used is not None
-        and db.session.execute(
-            delete(Vote).where(
-                Vote.idea_id == idea_id, Vote.user_id == user_id, Vote.challenge_id == challenge_id
-            )
-        ).rowcount
-    )
+    if changed is not None and "used" in changed._fields:
+        used, removed = changed.used, changed.vote_id is not None
+    else:
+        used = None if count is None else db.session.scalar(slot)
+        removed = used is not None and db.session.execute(vote).rowcount
     if not removed:
         db.session.rollback()
         if count is None:

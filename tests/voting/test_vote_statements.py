@@ -65,6 +65,11 @@ def test_a_vote_is_two_reads_three_writes_and_one_redis_round_trip(
     # nothing is read after the commit (not even the account for the locale).
     # Redis: the abuse limits in one script before, and after the commit the page cache's
     # one new generation token (the counts on visitors' pages changed).
-    assert cast == ([*reads, "UPDATE", "INSERT", "INSERT", *after], 1, ["limits", "other"])
+    # On PostgreSQL the three writes are one statement of CTEs (WITH … UPDATE, INSERT,
+    # INSERT): one round trip instead of three.
+    postgres = db.engine.dialect.name == "postgresql"
+    writes = ["WITH"] if postgres else ["UPDATE", "INSERT", "INSERT"]
+    assert cast == ([*reads, *writes, *after], 1, ["limits", "other"])
     withdrawn = _costs(client, monkeypatch, base + "/unvote", {"idea": ideas[1].id})
-    assert withdrawn == ([*reads, "UPDATE", "UPDATE", "DELETE", *after], 1, ["limits", "other"])
+    writes = ["WITH"] if postgres else ["UPDATE", "UPDATE", "DELETE"]
+    assert withdrawn == ([*reads, *writes, *after], 1, ["limits", "other"])
