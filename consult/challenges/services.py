@@ -1,8 +1,9 @@
 """Use cases of challenges: create, edit, schedule, categories, cover, public listing."""
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record_action
@@ -262,6 +263,16 @@ def delete_category(actor, category: Category) -> None:
     db.session.commit()
 
 
+@cache
+def _challenge_with_categories():
+    """Built once, bound per request: building the query was a good part of its time."""
+    return (
+        select(Challenge)
+        .where(Challenge.id == bindparam("v_id", type_=Integer))
+        .options(joinedload(Challenge.categories))
+    )
+
+
 def get_public_challenge(
     challenge_id: int, viewer=None, with_categories: bool = False
 ) -> Challenge | None:
@@ -269,8 +280,14 @@ def get_public_challenge(
 
     ``with_categories``: its categories in the same query (the challenge page lists them).
     """
-    options = [joinedload(Challenge.categories)] if with_categories else []
-    challenge = db.session.get(Challenge, challenge_id, options=options)
+    if with_categories:
+        challenge = (
+            db.session.execute(_challenge_with_categories(), {"v_id": challenge_id})
+            .unique()
+            .scalar_one_or_none()
+        )
+    else:
+        challenge = db.session.get(Challenge, challenge_id)
     if challenge is None:
         return None
     if challenge.is_public() or (

@@ -523,6 +523,36 @@ class VotingPanel:
         return budget_message(self.state) if self.state else ""
 
 
+@cache
+def _panel_statement(one_idea: bool):
+    """The query of ``voting_panel``, built once (with or without an idea) and bound."""
+    v = _VALUES
+    used = (
+        select(Ballot.used)
+        .where(Ballot.challenge_id == v["challenge_id"], Ballot.user_id == v["user_id"])
+        .scalar_subquery()
+    )
+    juror = (
+        select(JurorAssignment.user_id)
+        .where(
+            JurorAssignment.challenge_id == v["challenge_id"],
+            JurorAssignment.user_id == v["user_id"],
+        )
+        .exists()
+    )
+    # The ideas voted for as rows of the same query: one row per vote (one row of NULL
+    # without any), each carrying the ballot and the jury seat.
+    voted_on = and_(Vote.challenge_id == v["challenge_id"], Vote.user_id == v["user_id"])
+    if one_idea:
+        voted_on = and_(voted_on, Vote.idea_id == v["idea_id"])
+    one = select(literal(1).label("one")).subquery()
+    return (
+        select(func.coalesce(used, 0), juror, Vote.idea_id)
+        .select_from(one)
+        .outerjoin(Vote, voted_on)
+    )
+
+
 def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> VotingPanel:
     """The viewer's voting state for a page: one query, however many ideas it lists.
 
@@ -535,26 +565,9 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> Voti
     # Unverified citizens see the button too: posting explains that they must confirm first.
     if "citizen" not in user.roles:
         return VotingPanel(open=True, anonymous=False, juror=False, voter=False)
-    used = (
-        select(Ballot.used)
-        .where(Ballot.challenge_id == challenge.id, Ballot.user_id == user.id)
-        .scalar_subquery()
-    )
-    juror = (
-        select(JurorAssignment.user_id)
-        .where(JurorAssignment.challenge_id == challenge.id, JurorAssignment.user_id == user.id)
-        .exists()
-    )
-    # The ideas voted for as rows of the same query: one row per vote (one row of NULL
-    # without any), each carrying the ballot and the jury seat.
-    voted_on = and_(Vote.challenge_id == challenge.id, Vote.user_id == user.id)
-    if idea_id is not None:
-        voted_on = and_(voted_on, Vote.idea_id == idea_id)
-    one = select(literal(1).label("one")).subquery()
     rows = db.session.execute(
-        select(func.coalesce(used, 0), juror, Vote.idea_id)
-        .select_from(one)
-        .outerjoin(Vote, voted_on)
+        _panel_statement(idea_id is not None),
+        {"v_challenge_id": challenge.id, "v_user_id": user.id, "v_idea_id": idea_id},
     ).all()
     used, is_juror_here = rows[0][0], rows[0][1]
     if is_juror_here:
