@@ -41,7 +41,7 @@ from functools import wraps
 
 from flask import current_app, g, has_app_context, make_response, request, session
 from flask_login import current_user
-from sqlalchemy import Join, Select, TextClause, event, select
+from sqlalchemy import Join, Select, TextClause, event, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -83,6 +83,10 @@ PRIVATE_TABLES = frozenset(
         "event_participants",
     }
 )
+# Tables of which public pages show only some columns: an UPDATE of the others (a login's
+# TOTP step, a password, notification settings) changes no public page. Authors' names
+# are shown, and whether an account was deleted.
+PUBLIC_COLUMNS = {"users": frozenset({"pseudonym", "deleted_at"})}
 # Coalescing: while one request renders a page, others asking for it wait for its copy,
 # polling every POLL_SECONDS, for at most WAIT_SECONDS; the claim lapses after LOCK_MS.
 WAIT_SECONDS = 1.0
@@ -493,11 +497,28 @@ def _public_table(table) -> bool:
     return getattr(table, "name", None) not in PRIVATE_TABLES
 
 
+def _shows_change(obj) -> bool:
+    """Whether a changed object (of a public table) changes what a public page shows."""
+    shown = PUBLIC_COLUMNS.get(getattr(obj.__table__, "name", None))
+    if shown is None:
+        return True
+    state = inspect(obj)
+    if not state.persistent:  # new or deleted rows: be safe
+        return True
+    return any(state.attrs[name].history.has_changes() for name in shown)
+
+
 def _after_flush(session, _context) -> None:
     if session.info.get(_DIRTY):
         return
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in session.new:
         if _public_table(getattr(obj, "__table__", None)):
+            session.info[_DIRTY] = True
+            return
+    for obj in (*session.dirty, *session.deleted):
+        if _public_table(getattr(obj, "__table__", None)) and (
+            obj in session.deleted or _shows_change(obj)
+        ):
             session.info[_DIRTY] = True
             return
 
@@ -505,6 +526,8 @@ def _after_flush(session, _context) -> None:
 def _written_tables(state) -> list:
     """The tables a statement run through the session writes (None: cannot tell)."""
     statement = state.statement
+    if state.is_update and _updates_only_hidden_columns(statement):
+        return []
     if state.is_insert or state.is_update or state.is_delete:
         return [getattr(statement, "table", None)]
     if isinstance(statement, TextClause):
@@ -512,6 +535,16 @@ def _written_tables(state) -> list:
     if state.is_select:
         return _tables_written_by_select(statement)
     return [None]
+
+
+def _updates_only_hidden_columns(statement) -> bool:
+    """An UPDATE … SET of columns no public page shows (see PUBLIC_COLUMNS)."""
+    shown = PUBLIC_COLUMNS.get(getattr(getattr(statement, "table", None), "name", None))
+    values = getattr(statement, "_values", None)
+    if shown is None or not values or getattr(statement, "_multi_values", None):
+        return False
+    names = {getattr(key, "key", key) for key in values}
+    return all(isinstance(name, str) for name in names) and not (names & shown)
 
 
 def _tables_written_by_select(statement) -> list:

@@ -8,8 +8,10 @@ import pytest
 from cache_support import fresh, state, warm
 from results_support import announce, frozen_world, results_url, stored_announcement
 from sqlalchemy import select, text, update
+from testdata import PASSWORD, pass_code_step
 from voting_support import challenge_with_ideas, count_label, make_idea
 
+from consult.accounts.models import User
 from consult.answers.services import answer_idea
 from consult.clock import frozen, now, travel
 from consult.extensions import db
@@ -113,6 +115,39 @@ def test_writes_no_public_page_shows_keep_the_cache(client, world):
     db.session.add(RateLimitCounter(key="x", window_start=now(), count=1))
     db.session.commit()
     assert state(client.get(url)) == "hit"
+
+
+def test_logins_and_account_settings_keep_the_cache_and_a_new_name_shows(app, client, world):
+    challenge, (idea, _other), staff, citizen = world
+    idea.author_id = citizen.id
+    db.session.commit()
+    urls = pages(challenge, idea)
+    for url in urls:
+        warm(client, url)
+    # A staff login with its TOTP step (it records the code's window on the account), and
+    # settings no public page shows: the visitors' pages stay in the cache.
+    other = type(client)(app.test_client())
+    login_with(other, staff)
+    citizen.notify_comments = False
+    citizen.locale = "en"
+    db.session.commit()
+    db.session.execute(update(User).where(User.id == staff.id).values(session_version=7))
+    db.session.commit()
+    for url in urls:
+        assert state(client.get(url)) == "hit", url
+    # The author's new name is on the idea page at once (ORM change and plain UPDATE).
+    citizen.pseudonym = "Neuer Name"
+    db.session.commit()
+    assert "Neuer Name" in fresh(client, f"/ideas/{idea.id}")
+    db.session.execute(update(User).where(User.id == citizen.id).values(pseudonym="Zweiter"))
+    db.session.commit()
+    assert "Zweiter" in fresh(client, f"/ideas/{idea.id}")
+
+
+def login_with(client, user) -> None:
+    response = client.post_form("/account/login", {"email": user.email, "password": PASSWORD})
+    response = pass_code_step(client, response, user)
+    assert response.status_code == 302 and "two-factor" not in response.headers["Location"]
 
 
 def test_voting_closing_by_the_clock_ends_the_entry(client, app):
