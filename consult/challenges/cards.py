@@ -88,7 +88,7 @@ def idea_cards(
 
 def _fill_slots(html: str, marker: str, challenge, voting) -> str:
     """The cards with this voter's button in each slot."""
-    template = current_app.jinja_env.get_template("challenges/_card_vote.html")
+    template = current_app.jinja_env.get_template("voting/_vote_form.html")
     shared = {
         "token": generate_csrf(),
         "next_url": request.full_path.rstrip("?"),
@@ -96,6 +96,7 @@ def _fill_slots(html: str, marker: str, challenge, voting) -> str:
         "unvote_url": url_for("voting.unvote", challenge_id=challenge.id),
         "label_vote": _("Vote"),
         "label_voted": _("Voted – withdraw"),
+        "describe": True,
     }
     # Each kind of button rendered once with a stand-in id, then copied for each card;
     # a button answering a vote made without JavaScript (its note) is rendered on its own.

@@ -158,10 +158,11 @@ def explain_search(app, ids: dict) -> str:
     from consult.ideas.services import _search_clause
 
     with app.app_context():
-        stmt = select(Idea.id).where(
-            Idea.challenge_id == ids["challenge"],
-            Idea.status == "published",
-            _search_clause("Spielplätze"),
+        condition, values = _search_clause("Spielplätze")
+        stmt = (
+            select(Idea.id)
+            .where(Idea.challenge_id == ids["challenge"], Idea.status == "published", condition)
+            .params(values)
         )
         sql = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
         with db.engine.connect() as conn:

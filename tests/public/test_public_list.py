@@ -186,7 +186,8 @@ def test_german_and_english_stemming_on_postgresql(app, client, searchable, back
 
 @pytest.mark.postgres_only
 def test_postgresql_can_use_the_search_index(app, searchable, backend):
-    statement = select(Idea.id).where(_search_clause("Spielplätze im Park"))
+    condition, values = _search_clause("Spielplätze im Park")
+    statement = select(Idea.id).where(condition).params(values)
     compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
     with db.engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))
