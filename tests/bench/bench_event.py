@@ -75,11 +75,11 @@ from benchkit import (  # noqa: E402
     SECRET,
     create_database,
     drop_database,
+    empty_redis,
     free_port,
     merge,
     run,
 )
-from redis import Redis  # noqa: E402
 
 REDIS_URL = os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/12")
 USER_AGENT = "Mozilla/5.0 (Linux; Android 14) bench-event"
@@ -904,16 +904,15 @@ def main() -> None:
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.ideas = min(args.ideas, args.phones)
-    redis = Redis.from_url(REDIS_URL)
-    if redis.dbsize():
-        sys.exit(f"{REDIS_URL} is not empty; set CONSULT_BENCH_REDIS to an empty database")
-    with tempfile.NamedTemporaryFile("w+", prefix="consult-bench-", suffix=".log") as log:
+    with (
+        empty_redis(REDIS_URL),
+        tempfile.NamedTemporaryFile("w+", prefix="consult-bench-", suffix=".log") as log,
+    ):
         name, database_url = create_database()
         try:
             ok = measure(args, database_url, log)
         finally:
             drop_database(name)
-            redis.flushdb()  # the database was empty before: every key is this run's
     sys.exit(0 if ok else 1)
 
 

@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "public"), str(ROOT / "tests" / 
 from bench_list_page import list_urls, seed  # noqa: E402
 from benchkit import (  # noqa: E402
     bench_app,
+    empty_redis,
     free_port,
     merge,
     on_fresh_database,
@@ -36,7 +37,6 @@ from benchkit import (  # noqa: E402
     stop_server,
     wait_until_up,
 )
-from redis import Redis  # noqa: E402
 
 CITIZENS = 50
 REDIS_URL = os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/11")
@@ -104,13 +104,8 @@ class Pages:
 def main() -> None:
     parser = server_options(__doc__, requests=600, clients=4, threads=4)
     args = parser.parse_args()
-    redis = Redis.from_url(REDIS_URL)
-    if redis.dbsize():
-        sys.exit(f"{REDIS_URL} is not empty; set CONSULT_BENCH_REDIS to an empty database")
-    try:
+    with empty_redis(REDIS_URL):
         on_fresh_database(measure, args)
-    finally:
-        redis.flushdb()  # empty before the run: the limits and the page cache
 
 
 def measure(args, database_url: str, log) -> None:

@@ -42,6 +42,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bench")]
 from bench_voting import CITIZENS, Voting, seed  # noqa: E402
 from benchkit import (  # noqa: E402
     bench_app,
+    empty_redis,
     free_port,
     on_fresh_database,
     server_options,
@@ -49,7 +50,6 @@ from benchkit import (  # noqa: E402
     stop_server,
     wait_until_up,
 )
-from redis import Redis  # noqa: E402
 
 REDIS_URL = os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/11")
 HEADER = "X-Page-Cache"
@@ -159,14 +159,8 @@ def main() -> None:
     parser.add_argument("--press", type=int, default=2000, help="press-release page views")
     parser.add_argument("--code", default=str(ROOT), help="checkout to serve")
     args = parser.parse_args()
-    redis = Redis.from_url(REDIS_URL)
-    if redis.dbsize():
-        sys.exit(f"{REDIS_URL} is not empty; set CONSULT_BENCH_REDIS to an empty database")
-    try:
+    with empty_redis(REDIS_URL) as redis:
         on_fresh_database(measure, args, redis)
-    finally:
-        for key in redis.scan_iter("*"):  # the database was empty before this run
-            redis.delete(key)
 
 
 def start(args, database_url, port, log):

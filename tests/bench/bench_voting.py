@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bench")]
 
 from benchkit import (  # noqa: E402
     bench_app,
+    empty_redis,
     free_port,
     merge,
     on_fresh_database,
@@ -44,7 +45,6 @@ from benchkit import (  # noqa: E402
     stop_server,
     wait_until_up,
 )
-from redis import Redis  # noqa: E402
 
 REDIS_URL = os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/11")
 IDEAS, CITIZENS, BUDGET = 200, 300, 5
@@ -257,14 +257,8 @@ def explain_vote(app, challenge_id: int) -> str:
 def main() -> None:
     parser = server_options(__doc__, requests=2000, clients=16, threads=8)
     args = parser.parse_args()
-    redis = Redis.from_url(REDIS_URL)
-    if redis.dbsize():
-        sys.exit(f"{REDIS_URL} is not empty; set CONSULT_BENCH_REDIS to an empty database")
-    try:
+    with empty_redis(REDIS_URL):
         on_fresh_database(measure, args)
-    finally:
-        for key in redis.scan_iter("*"):  # empty before the run: the limits and the page cache
-            redis.delete(key)
 
 
 def measure(args, database_url: str, log) -> None:

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -50,6 +51,21 @@ def server_options(doc: str, requests: int, clients: int, threads: int) -> argpa
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=threads, help="gunicorn threads each")
     return parser
+
+
+@contextmanager
+def empty_redis(url: str):
+    """The Redis database ``url`` (limits, page cache) for one run: it must be empty before,
+    so every key in it afterwards is the run's own and is deleted."""
+    from redis import Redis
+
+    redis = Redis.from_url(url)
+    if redis.dbsize():
+        sys.exit(f"{url} is not empty; set CONSULT_BENCH_REDIS to an empty database")
+    try:
+        yield redis
+    finally:
+        redis.flushdb()
 
 
 def on_fresh_database(measure, *args) -> None:
