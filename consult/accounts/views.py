@@ -1,6 +1,7 @@
 """Pages of the accounts feature: thin views over accounts.services."""
 
 import json
+from functools import cache
 
 from flask import (
     Blueprint,
@@ -14,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import UserError, render_error
@@ -44,13 +46,25 @@ from .tokens import TokenError, read_token
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 
+@cache
+def _user_with_roles():
+    """Built once, bound per request: every logged-in request runs it."""
+    return (
+        select(User)
+        .where(User.id == bindparam("v_id", type_=Integer))
+        .options(joinedload(User.role_grants))
+    )
+
+
 @login_manager.user_loader
 def load_user(login_id: str) -> User | None:
     user_id, _sep, version = login_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
     # The roles in the same query: every logged-in page asks for them.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.role_grants)])
+    user = (
+        db.session.execute(_user_with_roles(), {"v_id": int(user_id)}).unique().scalar_one_or_none()
+    )
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     user.second_factor_pending = not passed_second_factor()

@@ -273,6 +273,16 @@ def _challenge_with_categories():
     )
 
 
+def get_challenge(challenge_id: int) -> Challenge | None:
+    """A challenge by id, whatever its state (a vote checks the state itself)."""
+    return db.session.scalar(_challenge_by_id(), {"v_id": challenge_id})
+
+
+@cache
+def _challenge_by_id():
+    return select(Challenge).where(Challenge.id == bindparam("v_id", type_=Integer))
+
+
 def get_public_challenge(
     challenge_id: int, viewer=None, with_categories: bool = False
 ) -> Challenge | None:

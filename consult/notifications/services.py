@@ -9,8 +9,9 @@ unsubscribe link for its kind.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete, exists, func, or_, select, union, update
+from sqlalchemy import Integer, bindparam, delete, exists, func, or_, select, union, update
 
 from .. import jobs
 from ..accounts.models import User
@@ -132,7 +133,20 @@ def is_following(user, challenge: Challenge) -> bool:
     """Whether ``user`` follows ``challenge`` (to offer Follow or Unfollow)."""
     if not (user and user.is_authenticated):
         return False
-    return db.session.get(ChallengeFollower, (challenge.id, user.id)) is not None
+    return bool(
+        db.session.scalar(_following(), {"v_challenge_id": challenge.id, "v_user_id": user.id})
+    )
+
+
+@cache
+def _following():
+    """Built once, bound per request (the challenge page asks for every citizen)."""
+    return select(
+        exists().where(
+            ChallengeFollower.challenge_id == bindparam("v_challenge_id", type_=Integer),
+            ChallengeFollower.user_id == bindparam("v_user_id", type_=Integer),
+        )
+    )
 
 
 def follow_challenge(user, challenge: Challenge) -> None:

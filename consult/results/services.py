@@ -8,8 +8,20 @@ has mailed with a conditional UPDATE, so that two runs never mail anyone twice.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, exists, func, literal_column, or_, select, union, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from .. import jobs
@@ -519,17 +531,24 @@ def results_mail_state(user, challenge: Challenge) -> tuple[bool, bool]:
     if not (challenge.is_public() and user and user.is_authenticated):
         return False, False
     mailed, asked = db.session.execute(
-        select(
-            select(Announcement.results_mailed_at)
-            .where(Announcement.challenge_id == challenge.id)
-            .scalar_subquery(),
-            exists().where(
-                ResultsSubscription.challenge_id == challenge.id,
-                ResultsSubscription.user_id == user.id,
-            ),
-        )
+        _mail_state(), {"v_challenge_id": challenge.id, "v_user_id": user.id}
     ).one()
     return mailed is None, bool(asked)
+
+
+@cache
+def _mail_state():
+    """Built once, bound per request (the challenge page asks for every citizen)."""
+    challenge_id = bindparam("v_challenge_id", type_=Integer)
+    return select(
+        select(Announcement.results_mailed_at)
+        .where(Announcement.challenge_id == challenge_id)
+        .scalar_subquery(),
+        exists().where(
+            ResultsSubscription.challenge_id == challenge_id,
+            ResultsSubscription.user_id == bindparam("v_user_id", type_=Integer),
+        ),
+    )
 
 
 def subscribe_to_results(user, challenge: Challenge) -> None:

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..challenges.models import Challenge
+from ..challenges.services import get_challenge
 from ..errors import UserError
 from ..extensions import db
 from ..i18n import _
@@ -147,7 +147,7 @@ def _refusal(error: UserError, idea_id: int):
 
 
 def _vote_action(challenge_id: int, cast: bool):
-    challenge = db.session.get(Challenge, challenge_id) or abort(404)
+    challenge = get_challenge(challenge_id) or abort(404)
     idea_id = _idea_id()
     if not current_user.is_authenticated:
         # Tapping vote while logged out: log in, then come back to the idea.
