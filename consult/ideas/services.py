@@ -743,7 +743,8 @@ def list_ideas(
     """One page of the challenge's published ideas: one query, whatever their number.
 
     An unknown sort is the newest first; a page past the end shows the last page (found by
-    a count and a second query: only then).
+    a count and a second query: only then). The caller has loaded the challenge's
+    categories and the districts (the ideas' category and district are taken from them).
     """
     search = _search_values(query) if (query or "").strip() else {}
     shape = _ListShape(
@@ -871,12 +872,11 @@ def _list_statements(shape: _ListShape):
     )
     if paper_votes is not None:
         statement = statement.add_columns(paper_votes)
+    # No joins for the category and district: the challenge page has loaded the
+    # challenge's categories and the districts already, and each card's category and
+    # district come from the session's identity map without a query.
     statement = statement.options(
-        defer(Idea.body),
-        defer(Idea.body_html),
-        defer(Idea.moderation_note),
-        joinedload(Idea.category),
-        joinedload(Idea.district),
+        defer(Idea.body), defer(Idea.body_html), defer(Idea.moderation_note)
     ).order_by(*ordering(paper_votes))
     return statement, select(func.count()).select_from(Idea).where(*conditions)
 
