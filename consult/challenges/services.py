@@ -263,24 +263,20 @@ def delete_category(actor, category: Category) -> None:
     db.session.commit()
 
 
+def get_challenge(challenge_id: int, with_categories: bool = False) -> Challenge | None:
+    """A challenge by id, whatever its state (a vote checks the state itself).
+
+    ``with_categories``: its categories in the same query (the challenge page lists them).
+    """
+    result = db.session.execute(_challenge_query(with_categories), {"v_id": challenge_id})
+    return result.unique().scalar_one_or_none()
+
+
 @cache
-def _challenge_with_categories():
+def _challenge_query(with_categories: bool):
     """Built once, bound per request: building the query was a good part of its time."""
-    return (
-        select(Challenge)
-        .where(Challenge.id == bindparam("v_id", type_=Integer))
-        .options(joinedload(Challenge.categories))
-    )
-
-
-def get_challenge(challenge_id: int) -> Challenge | None:
-    """A challenge by id, whatever its state (a vote checks the state itself)."""
-    return db.session.scalar(_challenge_by_id(), {"v_id": challenge_id})
-
-
-@cache
-def _challenge_by_id():
-    return select(Challenge).where(Challenge.id == bindparam("v_id", type_=Integer))
+    statement = select(Challenge).where(Challenge.id == bindparam("v_id", type_=Integer))
+    return statement.options(joinedload(Challenge.categories)) if with_categories else statement
 
 
 def get_public_challenge(
@@ -291,11 +287,7 @@ def get_public_challenge(
     ``with_categories``: its categories in the same query (the challenge page lists them).
     """
     if with_categories:
-        challenge = (
-            db.session.execute(_challenge_with_categories(), {"v_id": challenge_id})
-            .unique()
-            .scalar_one_or_none()
-        )
+        challenge = get_challenge(challenge_id, with_categories=True)
     else:
         challenge = db.session.get(Challenge, challenge_id)
     if challenge is None:

@@ -263,9 +263,9 @@ def _count_change(
     delta: int,
     challenge_id: int,
     published_only: bool,
-    voter_id: int | None = None,
-    with_offline: bool = False,
-    database: str = "",
+    voter_id,
+    with_offline: bool,
+    database: str,
 ):
     """The cached count moves by ``delta``; the first statement of a vote or withdrawal.
 
@@ -278,7 +278,8 @@ def _count_change(
     ``voter_id``: nothing changes either if that account sits on the challenge's jury (the
     check rides along instead of costing a round trip of its own; the caller says why when
     no row came back). ``with_offline``: the idea's paper and event votes come back too,
-    for the answer's count (one query less after the commit).
+    for the answer's count (one query less after the commit). ``database``: the name of
+    the database's dialect (the statement is built once per database).
     """
     conditions = [Idea.id == idea_id, Idea.challenge_id == challenge_id]
     if published_only:
@@ -294,7 +295,7 @@ def _count_change(
     returned = [Idea.vote_count]
     # SQLite writes RETURNING's columns without their tables, which makes the subqueries'
     # joins ambiguous there: the caller then reads them after the commit, as before.
-    if with_offline and (database or db.engine.dialect.name) == "postgresql":
+    if with_offline and database == "postgresql":
         paper = select(func.coalesce(func.sum(PaperVoteEntry.count), 0)).where(
             PaperVoteEntry.idea_id == idea_id
         )

@@ -73,6 +73,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bench")]
 
 from benchkit import (  # noqa: E402
     SECRET,
+    bench_account,
     create_database,
     drop_database,
     empty_redis,
@@ -635,7 +636,6 @@ def seed(app) -> dict:
     from flask_migrate import upgrade
     from flask_wtf.csrf import generate_csrf
 
-    from consult.accounts.models import RoleGrant, User
     from consult.accounts.second_factor import mark_second_factor
     from consult.challenges.models import Challenge
     from consult.clock import now
@@ -674,15 +674,7 @@ def seed(app) -> dict:
         db.session.add(event)
         people = {}
         for role in ("staff", "moderator"):
-            user = User(
-                email=f"{role}@bench.example",
-                pseudonym=role.title(),
-                pseudonym_key=role,
-                password_hash="!",
-                email_verified_at=t,
-                privacy_consent_at=t,
-                role_grants=[RoleGrant(role=role), RoleGrant(role="citizen")],
-            )
+            user = bench_account(role, role.title(), roles=(role, "citizen"), at=t)
             db.session.add(user)
             people[role] = user
         db.session.commit()

@@ -25,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "public"), str(ROOT / "tests" / 
 
 from bench_list_page import list_urls, seed  # noqa: E402
 from benchkit import (  # noqa: E402
+    bench_account,
     bench_app,
     empty_redis,
     free_port,
@@ -47,25 +48,13 @@ def add_citizens(app) -> tuple[list[dict], list[int]]:
     """Citizens with signed logins, and the ideas whose pages are fetched."""
     from sqlalchemy import select
 
-    from consult.accounts.models import RoleGrant, User
     from consult.clock import now
     from consult.extensions import db
     from consult.ideas.models import Idea
 
     with app.app_context():
         t = now()
-        users = [
-            User(
-                email=f"c{i}@bench.example",
-                pseudonym=f"Citizen {i}",
-                pseudonym_key=f"citizen {i}",
-                password_hash="!",
-                email_verified_at=t,
-                privacy_consent_at=t,
-                role_grants=[RoleGrant(role="citizen")],
-            )
-            for i in range(CITIZENS)
-        ]
+        users = [bench_account(f"c{i}", f"Citizen {i}", at=t) for i in range(CITIZENS)]
         db.session.add_all(users)
         db.session.commit()
         logins = [

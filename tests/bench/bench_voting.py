@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bench")]
 
 from benchkit import (  # noqa: E402
+    bench_account,
     bench_app,
     empty_redis,
     free_port,
@@ -65,7 +66,6 @@ def seed(app) -> tuple[int, list[int], list[dict]]:
     from flask_wtf.csrf import generate_csrf
     from sqlalchemy import text
 
-    from consult.accounts.models import RoleGrant, User
     from consult.challenges.models import Challenge
     from consult.clock import now
     from consult.extensions import db
@@ -96,18 +96,7 @@ def seed(app) -> tuple[int, list[int], list[dict]]:
             )
             for i in range(IDEAS)
         )
-        users = [
-            User(
-                email=f"v{i}@bench.example",
-                pseudonym=f"Voter {i}",
-                pseudonym_key=f"voter {i}",
-                password_hash="!",
-                email_verified_at=t,
-                privacy_consent_at=t,
-                role_grants=[RoleGrant(role="citizen")],
-            )
-            for i in range(CITIZENS)
-        ]
+        users = [bench_account(f"v{i}", f"Voter {i}", at=t) for i in range(CITIZENS)]
         db.session.add_all(users)
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -207,6 +207,24 @@ def run(port: int, workload, total: int, clients: int) -> dict:
     return summarise(latencies, wall)
 
 
+def bench_account(key: str, name: str, roles=("citizen",), at=None):
+    """A verified account (``key``@bench.example) without a usable password: benchmarks
+    log in with ``signed_login``. Call inside an app context."""
+    from consult.accounts.models import RoleGrant, User
+    from consult.clock import now
+
+    at = at or now()
+    return User(
+        email=f"{key}@bench.example",
+        pseudonym=name,
+        pseudonym_key=name.lower(),
+        password_hash="!",
+        email_verified_at=at,
+        privacy_consent_at=at,
+        role_grants=[RoleGrant(role=role) for role in roles],
+    )
+
+
 def signed_login(app, user, address: str, user_agent: str) -> dict:
     """The session cookie and CSRF token the login form would leave, for ``address``.
 
