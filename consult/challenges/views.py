@@ -22,8 +22,12 @@ from ..forms import ActionForm, form_status, show_error
 from ..i18n import _, current_locale
 from ..ideas import services as ideas
 from ..media.services import get_image
+from ..notifications.services import following_column
+from ..notifications.views import follow_panel
 from ..page_cache import cached_page, digits, do_not_store, one_of
 from ..permissions import role_required
+from ..results.services import mail_state_columns
+from ..results.views import results_panel
 from ..results.visibility import public_announcement, public_announcements
 from ..similar.views import form_check
 from ..voting import services as votes
@@ -85,7 +89,10 @@ def show(challenge_id: int):
         return _redirect_with_seed(challenge, options)
     announcement = public_announcement(challenge)
     published_at = announcement.embargo_at if announcement else None
-    voting = votes.voting_panel(current_user, challenge)
+    # A citizen's ballot, votes, results mail and following: one query.
+    also = (mail_state_columns, following_column)
+    voting = votes.voting_panel(current_user, challenge, also=also)
+    mail_state, following = (voting.also[:2], voting.also[2:]) if voting.also else (None, None)
     listed, cards = idea_cards(challenge, options, voting, counts_hidden, PUBLIC_MAX_AGE)
     if options.ignored or options.search_shortened or listed.page != options.page:
         do_not_store()  # a notice about this URL's values, or a page past the end
@@ -96,6 +103,8 @@ def show(challenge_id: int):
         steps=build_timeline(challenge, published_at=published_at),
         deadline=deadline_phrase(challenge, results_public=announcement is not None),
         results_public=announcement is not None,
+        results=results_panel(challenge, announcement is not None, mail_state),
+        follow=follow_panel(challenge, following),
         phase=phase_label(challenge, announcement is not None),
         format_when=format_when,
         search_max=ideas.SEARCH_MAX,

@@ -129,22 +129,32 @@ def notify_people(
 # --- following a challenge ----------------------------------------------------------------
 
 
-def is_following(user, challenge: Challenge) -> bool:
-    """Whether ``user`` follows ``challenge`` (to offer Follow or Unfollow)."""
+def is_following(user, challenge: Challenge, known: tuple | None = None) -> bool:
+    """Whether ``user`` follows ``challenge`` (to offer Follow or Unfollow); ``known``: the
+    value of ``following_column`` when the page fetched it already."""
     if not (user and user.is_authenticated):
         return False
-    return bool(
-        db.session.scalar(_following(), {"v_challenge_id": challenge.id, "v_user_id": user.id})
-    )
+    if known is None:
+        values = {"v_challenge_id": challenge.id, "v_user_id": user.id}
+        known = (db.session.scalar(_following(), values),)
+    return bool(known[0])
+
+
+def following_column(challenge_id, user_id) -> list:
+    """Whether ``user_id`` follows ``challenge_id``: a column of a query about both."""
+    return [
+        exists().where(
+            ChallengeFollower.challenge_id == challenge_id, ChallengeFollower.user_id == user_id
+        )
+    ]
 
 
 @cache
 def _following():
-    """Built once, bound per request (the challenge page asks for every citizen)."""
+    """Built once, bound per request."""
     return select(
-        exists().where(
-            ChallengeFollower.challenge_id == bindparam("v_challenge_id", type_=Integer),
-            ChallengeFollower.user_id == bindparam("v_user_id", type_=Integer),
+        *following_column(
+            bindparam("v_challenge_id", type_=Integer), bindparam("v_user_id", type_=Integer)
         )
     )
 

@@ -16,21 +16,16 @@ from .models import KINDS
 bp = Blueprint("notifications", __name__)
 
 
-@bp.app_context_processor
-def _follow_helpers():
-    def follow_panel(challenge: Challenge) -> dict:
-        """For the challenge page: whether to offer Follow or Unfollow (verified citizens)."""
-        shown = (
-            challenge.is_public()
-            and current_user.is_authenticated
-            and current_user.has_role("citizen")
-        )
-        return {
-            "shown": shown,
-            "following": shown and services.is_following(current_user, challenge),
-        }
-
-    return {"follow_panel": follow_panel}
+def follow_panel(challenge: Challenge, known: tuple | None = None) -> dict:
+    """For the challenge page: whether to offer Follow or Unfollow (verified citizens);
+    ``known``: ``services.following_column``'s value, fetched with the page's other facts."""
+    shown = (
+        challenge.is_public() and current_user.is_authenticated and current_user.has_role("citizen")
+    )
+    return {
+        "shown": shown,
+        "following": shown and services.is_following(current_user, challenge, known),
+    }
 
 
 @bp.context_processor

@@ -523,31 +523,43 @@ def participation_figures(challenge: Challenge, locale: str = "de") -> Participa
 # --- asking for the results by mail -------------------------------------------------------
 
 
-def results_mail_state(user, challenge: Challenge) -> tuple[bool, bool]:
+def results_mail_state(user, challenge: Challenge, known: tuple | None = None) -> tuple[bool, bool]:
     """(can ask for the results mail, has asked) for ``user``, in one query.
 
     Asking makes sense while the challenge is shown and the mail has not gone out yet.
+    ``known``: the values of ``mail_state_columns`` when the page fetched them already.
     """
     if not (challenge.is_public() and user and user.is_authenticated):
         return False, False
-    mailed, asked = db.session.execute(
-        _mail_state(), {"v_challenge_id": challenge.id, "v_user_id": user.id}
-    ).one()
+    if known is None:
+        known = db.session.execute(
+            _mail_state(), {"v_challenge_id": challenge.id, "v_user_id": user.id}
+        ).one()
+    mailed, asked = known
     return mailed is None, bool(asked)
 
 
-@cache
-def _mail_state():
-    """Built once, bound per request (the challenge page asks for every citizen)."""
-    challenge_id = bindparam("v_challenge_id", type_=Integer)
-    return select(
+def mail_state_columns(challenge_id, user_id) -> list:
+    """When the results were mailed (None: not yet) and whether the user asked for them:
+    two columns of a query about ``challenge_id`` and ``user_id`` (bound parameters)."""
+    return [
         select(Announcement.results_mailed_at)
         .where(Announcement.challenge_id == challenge_id)
         .scalar_subquery(),
         exists().where(
             ResultsSubscription.challenge_id == challenge_id,
-            ResultsSubscription.user_id == bindparam("v_user_id", type_=Integer),
+            ResultsSubscription.user_id == user_id,
         ),
+    ]
+
+
+@cache
+def _mail_state():
+    """Built once, bound per request."""
+    return select(
+        *mail_state_columns(
+            bindparam("v_challenge_id", type_=Integer), bindparam("v_user_id", type_=Integer)
+        )
     )
 
 

@@ -21,7 +21,7 @@ from ..two_factor.views import require_recent_auth
 from . import services
 from .exports import open_data_licence
 from .forms import AnnouncementForm
-from .visibility import public_announcement, require_public_results
+from .visibility import require_public_results
 
 bp = Blueprint("results", __name__)
 
@@ -32,25 +32,20 @@ SNAPSHOT_MAX_AGE = 24 * 3600
 PRESS_ROLES = services.PRESS_ROLES
 
 
-@bp.app_context_processor
-def _results_helpers():
-    def results_panel(challenge: Challenge, public: bool | None = None) -> dict:
-        """For the challenge page: the results link when public, the mail button otherwise.
+def results_panel(challenge: Challenge, public: bool, known: tuple | None = None) -> dict:
+    """For the challenge page: the results link when public, the mail button otherwise.
 
-        ``public``: whether the results are public, if the view asked already.
-        """
-        if public is None:
-            public = public_announcement(challenge) is not None
-        can_ask = asked = False
-        if not public and current_user.is_authenticated and current_user.has_role("citizen"):
-            can_ask, asked = services.results_mail_state(current_user, challenge)
-        return {
-            "url": url_for("results.show", challenge_id=challenge.id) if public else None,
-            "can_ask": can_ask,
-            "asked": can_ask and asked,
-        }
-
-    return {"results_panel": results_panel}
+    ``public``: whether the results are public; ``known``: ``services.mail_state_columns``'
+    values, fetched with the page's other facts.
+    """
+    can_ask = asked = False
+    if not public and current_user.is_authenticated and current_user.has_role("citizen"):
+        can_ask, asked = services.results_mail_state(current_user, challenge, known)
+    return {
+        "url": url_for("results.show", challenge_id=challenge.id) if public else None,
+        "can_ask": can_ask,
+        "asked": can_ask and asked,
+    }
 
 
 @bp.context_processor

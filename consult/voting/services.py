@@ -518,6 +518,7 @@ class VotingPanel:
     voter: bool  # show the buttons
     state: BallotState | None = None
     voted: frozenset[int] = frozenset()
+    also: tuple = ()  # voting_panel's further facts
 
     @property
     def budget(self) -> str:
@@ -525,8 +526,9 @@ class VotingPanel:
 
 
 @cache
-def _panel_statement(one_idea: bool):
-    """The query of ``voting_panel``, built once (with or without an idea) and bound."""
+def _panel_statement(one_idea: bool, also: tuple = ()):
+    """The query of ``voting_panel``, built once (with or without an idea, per set of
+    further facts) and bound."""
     v = _VALUES
     used = (
         select(Ballot.used)
@@ -541,45 +543,56 @@ def _panel_statement(one_idea: bool):
         )
         .exists()
     )
+    further = [column for columns in also for column in columns(v["challenge_id"], v["user_id"])]
     # The ideas voted for as rows of the same query: one row per vote (one row of NULL
-    # without any), each carrying the ballot and the jury seat.
+    # without any), each carrying the ballot, the jury seat and the further facts.
     voted_on = and_(Vote.challenge_id == v["challenge_id"], Vote.user_id == v["user_id"])
     if one_idea:
         voted_on = and_(voted_on, Vote.idea_id == v["idea_id"])
     one = select(literal(1).label("one")).subquery()
     return (
-        select(func.coalesce(used, 0), juror, Vote.idea_id)
+        select(Vote.idea_id, func.coalesce(used, 0), juror, *further)
         .select_from(one)
         .outerjoin(Vote, voted_on)
     )
 
 
-def voting_panel(user, challenge: Challenge, idea_id: int | None = None) -> VotingPanel:
+def voting_panel(user, challenge: Challenge, idea_id: int | None = None, also=()) -> VotingPanel:
     """The viewer's voting state for a page: one query, however many ideas it lists.
 
     ``idea_id`` limits the voted ideas to one (the idea page); otherwise all of the challenge.
+    ``also``: functions ``(challenge_id, user_id) -> [columns]`` of further facts about a
+    citizen that the page needs (results mail, following), fetched in the same query
+    whether voting runs or not; their values, in order, are ``panel.also`` (empty for
+    anybody but a citizen).
     """
-    if not challenge.voting_open():
-        return VotingPanel(open=False, anonymous=False, juror=False, voter=False)
+    is_open = challenge.voting_open()
     if not getattr(user, "is_authenticated", False):
-        return VotingPanel(open=True, anonymous=True, juror=False, voter=False)
+        return VotingPanel(open=is_open, anonymous=is_open, juror=False, voter=False)
     # Unverified citizens see the button too: posting explains that they must confirm first.
-    if "citizen" not in user.roles:
-        return VotingPanel(open=True, anonymous=False, juror=False, voter=False)
+    if "citizen" not in user.roles or not (is_open or also):
+        return VotingPanel(open=is_open, anonymous=False, juror=False, voter=False)
     rows = db.session.execute(
-        _panel_statement(idea_id is not None),
+        _panel_statement(idea_id is not None, tuple(also)),
         {"v_challenge_id": challenge.id, "v_user_id": user.id, "v_idea_id": idea_id},
     ).all()
-    used, is_juror_here = rows[0][0], rows[0][1]
-    if is_juror_here:
-        return VotingPanel(open=True, anonymous=False, juror=True, voter=False)
+    _idea, used, is_juror_here, *further = rows[0]
+    if not is_open or is_juror_here:
+        return VotingPanel(
+            open=is_open,
+            anonymous=False,
+            juror=is_open and bool(is_juror_here),
+            voter=False,
+            also=tuple(further),
+        )
     return VotingPanel(
         open=True,
         anonymous=False,
         juror=False,
         voter=True,
         state=BallotState(used, challenge.vote_budget),
-        voted=frozenset(row[2] for row in rows if row[2] is not None),
+        voted=frozenset(row[0] for row in rows if row[0] is not None),
+        also=tuple(further),
     )
 
 
