@@ -110,16 +110,25 @@ class MemoryStore:
         self._generation = secrets.token_hex(8)
 
     def read(self, key: str) -> tuple[bytes | None, str | None]:
+        entries, generation = self.read_many([key])
+        return entries[0], generation
+
+    def read_many(self, keys: list[str]) -> tuple[list[bytes | None], str | None]:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry, self._generation
+            entries = [self._entries.get(key) for key in keys]
+            for key, entry in zip(keys, entries, strict=True):
+                if entry is not None:
+                    self._entries.move_to_end(key)
+            return entries, self._generation
 
     def write(self, key: str, value: bytes, seconds: int) -> None:
+        self.write_many([(key, value)], seconds)
+
+    def write_many(self, entries: list[tuple[str, bytes]], seconds: int) -> None:
         with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
+            for key, value in entries:
+                self._entries[key] = value
+                self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
@@ -153,32 +162,47 @@ class RedisStore:
         self.bump_pending = False
 
     def read(self, key: str) -> tuple[bytes | None, str | None]:
+        entries, generation = self.read_many([key])
+        return entries[0], generation
+
+    def read_many(self, keys: list[str]) -> tuple[list[bytes | None], str | None]:
+        """The entries of ``keys`` (None: not stored) and the generation token, in one
+        round trip; nothing and no token when Redis cannot answer."""
+        nothing = [None] * len(keys)
         redis = usable_redis()
         if redis is None:
-            return None, None
+            return nothing, None
         try:
             if self.bump_pending:
                 self._new_generation(redis)
-            entry, generation = redis.mget(self.prefix + key, self.generation_key)
+            *entries, generation = redis.mget(
+                *(self.prefix + key for key in keys), self.generation_key
+            )
             if generation is None:
                 # First use, or the token was evicted: a new one, which nothing matches.
                 token = secrets.token_hex(8).encode()
                 if redis.set(self.generation_key, token, nx=True):
-                    entry, generation = None, token
+                    entries, generation = nothing, token
                 else:
-                    entry, generation = None, redis.get(self.generation_key)
+                    entries, generation = nothing, redis.get(self.generation_key)
         except Exception as exc:  # any Redis failure: render instead
             redis_failed(exc)
-            return None, None
+            return nothing, None
         redis_worked()
-        return entry, generation.decode() if generation else None
+        return entries, generation.decode() if generation else None
 
     def write(self, key: str, value: bytes, seconds: int) -> None:
+        self.write_many([(key, value)], seconds)
+
+    def write_many(self, entries: list[tuple[str, bytes]], seconds: int) -> None:
         redis = usable_redis()
         if redis is None:
             return
         try:
-            redis.set(self.prefix + key, value, ex=max(1, seconds))
+            pipe = redis.pipeline(transaction=False)
+            for key, value in entries:
+                pipe.set(self.prefix + key, value, ex=max(1, seconds))
+            pipe.execute()
         except Exception as exc:
             redis_failed(exc)
 
@@ -337,7 +361,7 @@ def cached_fragment(name: str, parts: list, max_age: int, render, keep=None):
     found = store()
     if found is None:
         return render()
-    key = "fragment:" + hashlib.sha256(json.dumps([name, parts]).encode()).hexdigest()
+    key = _fragment_key(name, parts)
     raw, generation = found.read(key)
     meta, body = _fresh_entry(raw, generation)
     fragments = g.setdefault("page_fragments", [])
@@ -347,12 +371,58 @@ def cached_fragment(name: str, parts: list, max_age: int, render, keep=None):
     fragments.append(f"{name}=miss")
     data, html = render()
     if generation is not None and (keep is None or keep(data)):
-        expires = _expiry(max_age)
-        seconds = math.ceil((expires - now()).total_seconds())
-        if seconds > 0:
-            entry = {"generation": generation, "expires": expires.timestamp(), "data": data}
-            found.write(key, json.dumps(entry).encode() + b"\n" + html.encode(), seconds)
+        _write_fragments(found, [(key, data, html)], generation, max_age)
     return data, html
+
+
+def cached_fragments(name: str, keys: list[list], max_age: int, render) -> list[tuple]:
+    """Several pieces of one kind at once, from the cache in one round trip: such as the
+    cards of a search's result, whose pages have too many variants to keep whole.
+
+    ``keys``: each piece's parts (as in ``cached_fragment``); ``render(indices)`` returns
+    ``(data, html)`` of the pieces at those indices that were not in the cache, in order.
+    Returns ``(data, html)`` of every piece. The header counts the hits: ``name=17/20``.
+    """
+    found = store()
+    if found is None:
+        return render(list(range(len(keys))))
+    names = [_fragment_key(name, parts) for parts in keys]
+    raws, generation = found.read_many(names)
+    pieces: list = [None] * len(keys)
+    for i, raw in enumerate(raws):
+        meta, body = _fresh_entry(raw, generation)
+        if meta is not None:
+            pieces[i] = (meta.get("data"), body.decode())
+    missing = [i for i, piece in enumerate(pieces) if piece is None]
+    g.setdefault("page_fragments", []).append(f"{name}={len(keys) - len(missing)}/{len(keys)}")
+    if missing:
+        rendered = render(missing)
+        for i, piece in zip(missing, rendered, strict=True):
+            pieces[i] = piece
+        if generation is not None:
+            entries = [(names[i], *piece) for i, piece in zip(missing, rendered, strict=True)]
+            _write_fragments(found, entries, generation, max_age)
+    return pieces
+
+
+def _fragment_key(name: str, parts: list) -> str:
+    return f"fragment:{name}:" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _write_fragments(found, entries: list[tuple], generation: str, max_age: int) -> None:
+    """Store ``(key, data, html)`` entries of ``generation`` until the page's expiry."""
+    expires = _expiry(max_age)
+    seconds = math.ceil((expires - now()).total_seconds())
+    if seconds <= 0:
+        return
+    stamp = {"generation": generation, "expires": expires.timestamp()}
+    found.write_many(
+        [
+            (key, json.dumps({**stamp, "data": data}).encode() + b"\n" + html.encode())
+            for key, data, html in entries
+        ],
+        seconds,
+    )
 
 
 def do_not_store() -> None:

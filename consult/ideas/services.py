@@ -18,6 +18,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -739,12 +740,15 @@ def list_ideas(
     page: int = 1,
     seed: int = 1,
     answer: str | None = None,
+    ids_only: bool = False,
 ) -> IdeaPage:
     """One page of the challenge's published ideas: one query, whatever their number.
 
     An unknown sort is the newest first; a page past the end shows the last page (found by
     a count and a second query: only then). The caller has loaded the challenge's
     categories and the districts (the ideas' category and district are taken from them).
+    ``ids_only``: the items are the ideas' ids, for a caller that has most of their cards
+    already (``listed_ideas`` loads the others): a narrow query without the joins.
     """
     search = _search_values(query) if (query or "").strip() else {}
     shape = _ListShape(
@@ -757,7 +761,8 @@ def list_ideas(
         search=-1 if search is None else len(search),
         counts_paper=bool(challenge.count_paper_votes),
     )
-    page_statement, count_statement = _list_statements(shape)
+    statements = _list_statements(shape)
+    page_statement = statements.ids if ids_only else statements.page
     values = {
         "l_challenge_id": challenge.id,
         "l_category_id": category_id,
@@ -773,7 +778,7 @@ def list_ideas(
         result.total = rows[0].total
     elif result.page > 1:
         # Past the end (or nothing matches): count, then show the last page.
-        result.total = db.session.scalar(count_statement, values)
+        result.total = db.session.scalar(statements.count, values)
         result.page = min(result.page, result.pages)
         offset = (result.page - 1) * PAGE_SIZE
         rows = (
@@ -781,13 +786,29 @@ def list_ideas(
             if result.total
             else []
         )
-    result.items = [
+    result.items = [row.id for row in rows] if ids_only else _listed(rows)
+    return result
+
+
+def listed_ideas(challenge: Challenge, ids: list[int]) -> list[ListedIdea]:
+    """The challenge's published ideas of ``ids`` as lists show them, in that order."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        _listed_by_id(db.engine.dialect.name, bool(challenge.count_paper_votes)),
+        {"l_challenge_id": challenge.id, "l_ids": list(ids)},
+    ).all()
+    found = {item.idea.id: item for item in _listed(rows)}
+    return [found[i] for i in ids if i in found]
+
+
+def _listed(rows) -> list[ListedIdea]:
+    return [
         ListedIdea(
             idea, name, _excerpt(html), digest, int(paper_n[0]) if paper_n else 0, answer_state
         )
         for idea, name, html, digest, answer_state, _total, *paper_n in rows
     ]
-    return result
 
 
 @dataclass(frozen=True)
@@ -803,10 +824,75 @@ class _ListShape:
     counts_paper: bool
 
 
+class _ListStatements(NamedTuple):
+    page: object  # the page's ideas with everything a card shows, and the total
+    ids: object  # the page's ids and the total only
+    count: object  # the number of matches (for a page past the end)
+
+
+def _with_paper(statement, challenge_id, wanted: bool):
+    """The statement outer-joined to the challenge's counted offline votes (paper and event
+    votes, which join the total as in the ranking) when wanted, and their column.
+
+    A subquery of the challenge's few paper entries and imported rounds; each statement
+    joins its own copy, so that a page's subquery stays self-contained.
+    """
+    if not wanted:
+        return statement, None
+    paper = offline_votes_by_idea(challenge_id)
+    statement = statement.outerjoin(paper, paper.c.idea_id == Idea.id)
+    return statement, func.coalesce(paper.c.n, 0)
+
+
+def _card_statement(counts_paper: bool, challenge_id, joined, total, ordering=None):
+    """The ideas of ``joined`` (a join condition on Idea.id) with everything a card shows:
+    author's name, excerpt, thumbnail, answer state, ``total``, counted offline votes."""
+    # Authors and images come as columns, not objects: a User would bring its roles along.
+    author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
+    statement = select(
+        Idea,
+        author_name,
+        func.substr(Idea.body_html, 1, _EXCERPT_SOURCE),
+        Image.digest,
+        effective_state_sql(),
+        total,
+    )
+    statement = joined(statement)
+    statement = statement.outerjoin(User, User.id == Idea.author_id).outerjoin(
+        Image, Image.id == Idea.image_id
+    )
+    statement, paper_votes = _with_paper(statement, challenge_id, counts_paper)
+    if paper_votes is not None:
+        statement = statement.add_columns(paper_votes)
+    # No joins for the category and district: the challenge page has loaded the
+    # challenge's categories and the districts already, and each card's category and
+    # district come from the session's identity map without a query.
+    statement = statement.options(
+        defer(Idea.body), defer(Idea.body_html), defer(Idea.moderation_note)
+    )
+    return statement.order_by(*ordering(paper_votes)) if ordering else statement
+
+
 @cache
-def _list_statements(shape: _ListShape):
-    """The list's page query and its count, built once per shape and bound to each
-    request's values: building them anew cost about a fifth of a list page's time."""
+def _listed_by_id(database: str, counts_paper: bool):
+    """``listed_ideas``' statement, built once per database and challenge kind."""
+    challenge_id = bindparam("l_challenge_id", type_=Integer)
+    return _card_statement(
+        counts_paper,
+        challenge_id,
+        lambda statement: statement.where(
+            Idea.id.in_(bindparam("l_ids", expanding=True)),
+            Idea.challenge_id == challenge_id,
+            Idea.status == "published",
+        ),
+        literal(0).label("total"),
+    )
+
+
+@cache
+def _list_statements(shape: _ListShape) -> _ListStatements:
+    """The list's statements, built once per shape and bound to each request's values:
+    building them anew cost about a fifth of a list page's time."""
     challenge_id = bindparam("l_challenge_id", type_=Integer)
     conditions = [Idea.challenge_id == challenge_id, Idea.status == "published"]
     if shape.category:
@@ -820,18 +906,6 @@ def _list_statements(shape: _ListShape):
             false() if shape.search < 0 else _search_condition(shape.database, shape.search)
         )
 
-    # Counted offline votes (paper and event votes) join the total (as in the ranking) when
-    # the challenge counts them: a subquery of the challenge's few paper entries and
-    # imported rounds, outer-joined in the same query. Each query joins its own copy, so
-    # the page's subquery stays self-contained.
-    def with_paper(statement, wanted: bool):
-        """The statement joined to the offline votes (when wanted), and their column."""
-        if not wanted:
-            return statement, None
-        paper = offline_votes_by_idea(challenge_id)
-        statement = statement.outerjoin(paper, paper.c.idea_id == Idea.id)
-        return statement, func.coalesce(paper.c.n, 0)
-
     def ordering(paper_votes):
         if shape.sort == "votes":
             votes = Idea.vote_count if paper_votes is None else Idea.vote_count + paper_votes
@@ -844,41 +918,28 @@ def _list_statements(shape: _ListShape):
     # ideas instead of all of them (the planner cannot push a LIMIT below the joins). The
     # total comes along as a window count: one scan of the matches, not a second query (a
     # search would otherwise be matched twice).
-    page_ids, paper_votes = with_paper(
+    page_ids, paper_votes = _with_paper(
         select(Idea.id, func.count().over().label("total")).where(*conditions),
+        challenge_id,
         shape.counts_paper and shape.sort == "votes",
     )
     page_ids = (
         page_ids.order_by(*ordering(paper_votes))
         .limit(PAGE_SIZE)
         .offset(bindparam("l_offset", type_=BigInteger))
-        .subquery("page")
     )
-    # Authors and images come as columns, not objects: a User would bring its roles along.
-    author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
-    statement, paper_votes = with_paper(
-        select(
-            Idea,
-            author_name,
-            func.substr(Idea.body_html, 1, _EXCERPT_SOURCE),
-            Image.digest,
-            effective_state_sql(),
-            page_ids.c.total,
-        )
-        .join(page_ids, page_ids.c.id == Idea.id)
-        .outerjoin(User, User.id == Idea.author_id)
-        .outerjoin(Image, Image.id == Idea.image_id),
-        shape.counts_paper,
+    page = page_ids.subquery("page")
+    return _ListStatements(
+        page=_card_statement(
+            shape.counts_paper,
+            challenge_id,
+            lambda statement: statement.join(page, page.c.id == Idea.id),
+            page.c.total,
+            ordering,
+        ),
+        ids=page_ids,
+        count=select(func.count()).select_from(Idea).where(*conditions),
     )
-    if paper_votes is not None:
-        statement = statement.add_columns(paper_votes)
-    # No joins for the category and district: the challenge page has loaded the
-    # challenge's categories and the districts already, and each card's category and
-    # district come from the session's identity map without a query.
-    statement = statement.options(
-        defer(Idea.body), defer(Idea.body_html), defer(Idea.moderation_note)
-    ).order_by(*ordering(paper_votes))
-    return statement, select(func.count()).select_from(Idea).where(*conditions)
 
 
 def list_own_ideas(author) -> list[Idea]:

@@ -41,5 +41,19 @@ def pages() -> list[str]:
 
 
 def fragments() -> list[str]:
-    """The keys of the shared pieces of pages (the idea cards) in the in-process store."""
-    return [key for key in store()._entries if key.startswith("fragment:")]
+    """The keys of the shared idea cards of whole lists in the in-process store."""
+    return [key for key in store()._entries if key.startswith("fragment:idea-cards:")]
+
+
+def card_fragments() -> list[str]:
+    """The keys of single idea cards (of searches and random orders) in the in-process store."""
+    return [key for key in store()._entries if key.startswith("fragment:idea-card:")]
+
+
+def card_hits(response) -> str | None:
+    """ "17/20": how many of a search's or random order's cards came from the cache."""
+    for part in response.headers.get(FRAGMENT_HEADER, "").split(", "):
+        name, _sep, found = part.partition("=")
+        if name == "idea-card":
+            return found
+    return None

@@ -6,7 +6,9 @@ their no-JavaScript note), never another voter's, although the cards around them
 the fragment another voter filled; the fragment path yields the very markup of a render
 with the cache off; a vote invalidates the fragment and hidden counts stay hidden in it;
 viewer kinds (voter, visitor, account without the citizen role) and languages never share
-a fragment; searches, random orders and pages past the end are never stored; the clock
+a fragment; searches, random orders and pages past the end are never stored whole, while
+the cards of searches and random orders are kept one by one (the same markup, filled with
+the voter's buttons, invalidated by a vote, hidden counts never in them); the clock
 closing the vote takes the buttons away although an open list's fragment was stored; and
 text that looks like a slot, or markup in the request's own URL, is escaped, never a form.
 """
@@ -15,7 +17,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from cache_support import fragment_state, fragments, state
+from cache_support import card_fragments, card_hits, fragment_state, fragments, state
+from sqlalchemy import event
 from testdata import PASSWORD, pass_code_step, says
 from voting_support import challenge_with_ideas, count_label, make_idea, make_juror
 
@@ -231,6 +234,11 @@ def test_hidden_counts_never_appear_in_a_voters_cards_from_the_fragment(
     by_votes = get(viewers[0], f"{url}?sort=votes", None)
     assert fragment_state(by_votes) is None and set(fragments()) == kept
     assert 'id="votes-' not in cards_of(by_votes.get_data(as_text=True))
+    # Its cards, kept one by one like a search's, hide the counts as well.
+    assert card_hits(get(viewers[0], f"{url}?sort=votes")) == "3/3"
+    assert len(card_fragments()) == 3
+    for raw in store()._entries.values():
+        assert b'id="votes-' not in raw and count_label(2).encode() not in raw
 
 
 # --- the answer to a vote without JavaScript --------------------------------------------
@@ -379,7 +387,7 @@ def test_voters_get_cards_in_their_own_language_from_separate_fragments(browser,
 # --- what is never stored, and the clock ------------------------------------------------
 
 
-def test_searches_random_orders_and_pages_past_the_end_are_never_stored(browser, world):
+def test_searches_random_orders_and_pages_past_the_end_are_never_stored_whole(browser, world):
     challenge, (first, _second, _third), anna, _bernd = world
     cast_vote(anna, challenge, first.id)
     as_anna = browser(anna)
@@ -390,7 +398,7 @@ def test_searches_random_orders_and_pages_past_the_end_are_never_stored(browser,
     for odd in (f"{url}?q=Idee", f"{url}?sort=random&seed=42"):
         for _ in range(2):
             response = get(as_anna, odd)
-            assert fragment_state(response) is None, odd  # not even looked up
+            assert fragment_state(response) is None, odd  # no whole list looked up
             forms = vote_forms(response.get_data(as_text=True))
             assert len(forms) == 3 and PRESSED in forms[first.id], odd
             assert f'value="{odd}#vote-{first.id}"' in forms[first.id].replace("&amp;", "&")
@@ -402,6 +410,109 @@ def test_searches_random_orders_and_pages_past_the_end_are_never_stored(browser,
     # The same list under another spelling of its options shares the entry.
     get(as_anna, f"{url}?page=1&sort=newest", "hit")
     assert set(fragments()) == kept
+
+
+# --- single cards: searches and random orders -------------------------------------------
+
+
+def test_a_search_keeps_its_cards_one_by_one_and_shares_them_with_other_searches(
+    app, browser, world
+):
+    challenge, (first, second, third), anna, bernd = world
+    cast_vote(anna, challenge, first.id)
+    cast_vote(bernd, challenge, second.id)
+    as_anna, as_bernd = browser(anna), browser(bernd)
+    url = f"/challenges/{challenge.id}"
+    search, shuffled = f"{url}?q=Idee", f"{url}?sort=random&seed=7"
+    first_time = get(as_anna, search)
+    assert card_hits(first_time) == "0/3" and len(card_fragments()) == 3
+    # Another search, another seed, another voter: the same three cards from the cache.
+    for viewer, other in ((as_anna, search), (as_bernd, shuffled), (as_bernd, f"{url}?q=IDEE")):
+        assert card_hits(get(viewer, other)) == "3/3", other
+    assert len(card_fragments()) == 3 and fragments() == []
+    # Each voter's own buttons, their own token; the cards in the search's order.
+    pages = {"Anna": get(as_anna, search), "Bernd": get(as_bernd, search)}
+    own = {"Anna": first.id, "Bernd": second.id}
+    for person, response in pages.items():
+        html = response.get_data(as_text=True)
+        forms = vote_forms(html)
+        assert set(forms) == {first.id, second.id, third.id}, person
+        assert [k for k, f in forms.items() if PRESSED in f] == [own[person]], person
+        logout = LOGOUT.search(html).group(1)
+        assert {form_token(f) for f in forms.values()} == {logout}, person
+        assert "<!--" not in cards_of(html)
+    tokens = [session_tokens(r.get_data(as_text=True)) for r in pages.values()]
+    assert not (tokens[0] & tokens[1])
+    for key in card_fragments():
+        text = store()._entries[key].decode()
+        assert "csrf_token" not in text and PRESSED not in text and "vote-form" not in text
+    # The page put together from single cards is the very markup of a render without cache.
+    for target in (search, shuffled):
+        served = get(as_anna, target).get_data(as_text=True)
+        saved = app.extensions["consult_page_cache"]
+        app.extensions["consult_page_cache"] = False
+        try:
+            plain = as_anna.get(target).get_data(as_text=True)
+        finally:
+            app.extensions["consult_page_cache"] = saved
+        assert without_tokens(served) == without_tokens(plain), target
+
+
+def test_a_vote_empties_the_single_cards_and_the_next_search_shows_the_new_count(browser, world):
+    challenge, (first, _second, _third), anna, bernd = world
+    as_anna = browser(anna)
+    search = f"/challenges/{challenge.id}?q=Idee"
+    get(as_anna, search)
+    assert card_hits(get(as_anna, search)) == "3/3"
+    cast_vote(bernd, challenge, first.id)
+    response = get(as_anna, search)
+    assert card_hits(response) == "0/3"
+    cards = cards_of(response.get_data(as_text=True))
+    assert f'<span id="votes-{first.id}">{count_label(1)}</span>' in cards
+
+
+def test_single_cards_are_kept_per_language_and_kind_of_viewer(browser, world, make_user):
+    challenge, _ideas, anna, _bernd = world
+    ben = make_user(pseudonym="Ben", locale="en")
+    search = f"/challenges/{challenge.id}?q=Idee"
+    viewers = {
+        "voter, de": browser(anna),
+        "voter, en": browser(ben),
+        "other": browser(make_user(roles=("juror",))),
+        "visitor": browser(consult_session="x"),
+    }
+    for label, viewer in viewers.items():
+        assert card_hits(get(viewer, search)) == "0/3", label
+        html = get(viewer, search).get_data(as_text=True)
+        cards = cards_of(html)
+        assert ("vote-form" in cards) is label.startswith("voter"), label
+        assert ("vote-login" in cards) is (label == "visitor"), label
+        lang = "en" if label == "voter, en" else "de"
+        assert count_label(0, lang) in cards, label
+    assert len(card_fragments()) == 3 * len(viewers)
+
+
+def test_the_list_of_a_search_runs_one_query_for_its_cards_from_the_cache(browser, world):
+    challenge, _ideas, anna, _bernd = world
+    as_anna = browser(anna)
+    search = f"/challenges/{challenge.id}?q=Idee"
+    runs = []
+    for _ in range(2):
+        statements = []
+
+        def count(conn, cursor, statement, *args, seen=statements):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            get(as_anna, search)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        # The cards' query: ideas with their answer states (the page's ids come without).
+        runs.append((len(statements), sum("idea_answers" in s for s in statements)))
+    # Missing cards: the page's ids, then the cards' ideas; all cached: the ids alone.
+    assert runs[0][1] == 1 and runs[1][1] == 0
+    assert runs[1][0] < runs[0][0]
 
 
 def test_the_clock_closing_the_vote_takes_the_buttons_away_despite_a_stored_fragment(
@@ -451,6 +562,17 @@ def test_text_that_looks_like_a_slot_or_markup_is_escaped_never_a_form(
             forms = vote_forms(html)
             assert set(forms) == (published if viewer is as_anna else set())
             assert cards.count("<form") == len(forms)
+    # The same from single cards (a random order lists every idea).
+    for expected in ("0/", f"{len(published)}/"):
+        for viewer in viewers:
+            response = get(viewer, f"{url}?sort=random&seed=9")
+            html = response.get_data(as_text=True)
+            cards = cards_of(html)
+            assert "<!--" not in cards and cards.count("&lt;!--") == len(titles)
+            forms = vote_forms(html)
+            assert set(forms) == (published if viewer is as_anna else set())
+            assert cards.count("<form") == len(forms)
+        assert card_hits(response).startswith(expected)
     # The request's own URL goes into the buttons: escaped, though the cards are shared.
     attack = f'{url}?utm="><script>alert(1)</script>'
     html = get(as_anna, attack, "hit").get_data(as_text=True)

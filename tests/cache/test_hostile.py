@@ -1,11 +1,12 @@
 """Cache poisoning and flooding: a forged Host or X-Forwarded-Host never reaches a cached
 page; odd query strings (unknown or repeated keys, 10,000-character values, pages past the
 end, searches, random orders) are rendered but never stored, so they cannot fill the cache
-or be served to others; the same parameters in another order share one entry; a
+or be served to others (searches and random orders keep single cards: at most one per
+idea); the same parameters in another order share one entry; a
 5,000-character Accept-Language is keyed by the language chosen."""
 
 import pytest
-from cache_support import fragments, pages, state, warm
+from cache_support import card_fragments, fragments, pages, state, warm
 from voting_support import challenge_with_ideas
 
 
@@ -41,7 +42,7 @@ def test_a_forged_host_never_reaches_a_cached_page(app, client, world, headers):
     assert len(pages()) == len(urls)  # one entry per page, whatever the host
 
 
-def test_odd_query_strings_are_rendered_but_never_stored(client, challenge):
+def test_odd_query_strings_are_rendered_but_never_stored(client, world, challenge):
     base = f"/challenges/{challenge.id}"
     odd = [
         *(f"{base}?utm_source=x{i}" for i in range(20)),  # unknown keys
@@ -70,6 +71,12 @@ def test_odd_query_strings_are_rendered_but_never_stored(client, challenge):
     for i in range(20):
         client.get(f"{base}?utm_campaign=y{i}&page={10 + i}&sort=votes&sort=votes")
     assert set(fragments()) == kept
+    # Searches and random orders keep single cards: one per idea, whatever the number of
+    # searches, seeds and junk parameters that show it.
+    for i in range(20):
+        for url in (f"{base}?q=Idee+{i}", f"{base}?sort=random&seed={i + 1}&x{i}=1"):
+            assert client.get(url).status_code == 200
+    assert 0 < len(card_fragments()) <= len(world[1])
 
 
 def test_the_same_parameters_in_another_order_share_one_entry(client, challenge):
