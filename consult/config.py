@@ -14,6 +14,11 @@ class Defaults:
     # None means "SQLite file in the instance folder" (filled in by create_app).
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Database connections each process keeps open (PostgreSQL): one per thread, or the
+    # threads beyond open and close a connection of their own for every request under
+    # load. gunicorn.conf.py sets it to gunicorn's --threads; more are opened, and closed
+    # again, when a request needs them (SQLAlchemy's max_overflow, 10).
+    DB_POOL_SIZE = 8
     # None: jobs run inline after the commit; set it to use RQ workers.
     REDIS_URL = None
     RQ_QUEUE = "consult"
@@ -172,6 +177,11 @@ def finalize(app):
         # SQLite has no pool to pre-ping and is used by one process at a time.
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
             k: v for k, v in cfg["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_pre_ping"
+        }
+    else:
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_size": int(cfg["DB_POOL_SIZE"]),
+            **cfg["SQLALCHEMY_ENGINE_OPTIONS"],
         }
 
 

@@ -44,14 +44,16 @@ def _env(app, overrides: dict) -> dict:
 
 
 @contextmanager
-def gunicorn(app, **overrides):
-    """Serve ``app``'s configuration (plus ``overrides``) with gunicorn; yields the port."""
+def gunicorn(app, threads: int = 4, **overrides):
+    """Serve ``app``'s configuration (plus ``overrides``) with gunicorn, configured as the
+    Procfile's web process (gunicorn.conf.py); yields the port."""
     port = free_port()
     log = open(Path(app.instance_path) / f"gunicorn-{port}.log", "w+b")  # noqa: SIM115
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
-            "--threads", "4", "--bind", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app",
+            sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
+            "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
+            "--bind", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app",
         ],
         cwd=ROOT,
         env=_env(app, overrides),

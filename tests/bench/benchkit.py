@@ -110,7 +110,8 @@ def start_server(database_url: str, port: int, workers: int, threads: int, log, 
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
-        str(gunicorn), "--worker-class", "gthread", "--workers", str(workers),
+        str(gunicorn), "--config", "gunicorn.conf.py", "--worker-class", "gthread",
+        "--workers", str(workers),
         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "wsgi:app",
     ]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

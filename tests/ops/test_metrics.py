@@ -153,10 +153,12 @@ def test_gunicorn_hooks_empty_the_folder_and_drop_dead_workers(tmp_path, monkeyp
     hooks = runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))
     folder = tmp_path / "prometheus"
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
-    hooks["on_starting"](None)
+    monkeypatch.setenv("CONSULT_DB_POOL_SIZE", "3")  # restored afterwards
+    server = type("Arbiter", (), {"cfg": type("Config", (), {"threads": 8})})
+    hooks["on_starting"](server)
     (folder / "counter_4242.db").write_bytes(b"")
     (folder / "gauge_livesum_4242.db").write_bytes(b"")
     hooks["child_exit"](None, type("Worker", (), {"pid": 4242}))
     assert not (folder / "gauge_livesum_4242.db").exists()
-    hooks["on_starting"](None)
+    hooks["on_starting"](server)
     assert list(folder.iterdir()) == []
