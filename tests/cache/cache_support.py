@@ -26,11 +26,13 @@ def fresh(client, url: str, **kwargs) -> str:
     return response.get_data(as_text=True)
 
 
-def fragment_state(response) -> str | None:
-    """ "hit" or "miss": how the shared idea cards of a list page were found."""
+def fragment_state(response, fragment: str = "idea-cards") -> str | None:
+    """How a fragment of the page was found, by the header: "hit" or "miss" for the shared
+    idea cards of a list; "17/20" (cards from the cache) for the single cards of a search
+    or random order (``fragment="idea-card"``); None: not looked up."""
     for part in response.headers.get(FRAGMENT_HEADER, "").split(", "):
         name, _sep, found = part.partition("=")
-        if name == "idea-cards":
+        if name == fragment:
             return found
     return None
 
@@ -52,8 +54,4 @@ def card_fragments() -> list[str]:
 
 def card_hits(response) -> str | None:
     """ "17/20": how many of a search's or random order's cards came from the cache."""
-    for part in response.headers.get(FRAGMENT_HEADER, "").split(", "):
-        name, _sep, found = part.partition("=")
-        if name == "idea-card":
-            return found
-    return None
+    return fragment_state(response, "idea-card")
