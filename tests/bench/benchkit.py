@@ -185,11 +185,16 @@ def run(port: int, workload, total: int, clients: int) -> dict:
                 break
             method, path, body, headers, context = workload.request()
             started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            conn.close()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+                conn.close()
+            except (OSError, http.client.HTTPException) as exc:
+                # Counted as a failure, not lost with the thread (the run then raises).
+                errors.append(f"{method} {path}: {exc!r}")
+                continue
             mine.append(time.perf_counter() - started)
             if not workload.answered(response.status, payload, context):
                 errors.append(f"{response.status} {method} {path}: {payload[:200]!r}")
