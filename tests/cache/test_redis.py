@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from cache_support import state, warm
+from cache_support import card_hits, state, warm
 from voting_support import challenge_with_ideas, count_label
 
 from consult import create_app, page_cache
@@ -92,3 +92,21 @@ def test_a_page_that_is_not_stored_lets_the_waiting_visitors_render_at_once(app)
         thread.join()
     # Each waited for the first at most, then rendered: never the full WAIT_SECONDS.
     assert max(timings) < 0.2 + 0.2 + WAIT_SECONDS / 2, timings
+
+
+def test_a_searchs_single_cards_are_shared_through_redis_and_a_vote_empties_them(
+    app, client, make_user
+):
+    challenge, (idea, _other) = challenge_with_ideas(2)
+    search = f"/challenges/{challenge.id}?q=Idee"
+    first = client.get(search)
+    assert first.status_code == 200 and card_hits(first) == "0/2"
+    # Another process (another seed, another spelling of the search) reads them with
+    # one MGET; nothing of a whole list is stored.
+    other_process = create_app(dict(app.config)).test_client()
+    for url in (search, f"/challenges/{challenge.id}?sort=random&seed=5", f"{search}+"):
+        assert card_hits(other_process.get(url)) == "2/2", url
+    cast_vote(make_user(), challenge, idea.id)
+    response = other_process.get(search)
+    assert card_hits(response) == "0/2" and count_label(1) in response.get_data(as_text=True)
+    assert card_hits(client.get(search)) == "2/2"

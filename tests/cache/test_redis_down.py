@@ -37,3 +37,8 @@ def test_a_redis_down_or_hung_costs_one_timeout_and_the_page_is_rendered(app, cl
         assert response.status_code == 200 and state(response) == "miss"
         # One timeout (1 s) for the first visitor; then the breaker spares the others.
         assert seconds < (2.5 if i == 0 else 0.9), (i, seconds)
+    # A search's single cards: rendered, the breaker still open, nothing waits.
+    started = time.monotonic()
+    response = client.get(f"/challenges/{challenge.id}?q=Idee")
+    assert response.status_code == 200 and 'class="idea"' in response.get_data(as_text=True)
+    assert time.monotonic() - started < 0.9
