@@ -92,7 +92,7 @@ def show(challenge_id: int):
     # A citizen's ballot, votes, results mail and following: one query.
     also = (mail_state_columns, following_column)
     voting = votes.voting_panel(current_user, challenge, also=also)
-    mail_state, following = (voting.also[:2], voting.also[2:]) if voting.also else (None, None)
+    mail_state, following = voting.also or (None, None)
     listed, cards = idea_cards(challenge, options, voting, counts_hidden, PUBLIC_MAX_AGE)
     if options.ignored or options.search_shortened or listed.page != options.page:
         do_not_store()  # a notice about this URL's values, or a page past the end

@@ -845,8 +845,9 @@ def _with_paper(statement, challenge_id, wanted: bool):
 
 
 def _card_statement(counts_paper: bool, challenge_id, joined, total, ordering=None):
-    """The ideas of ``joined`` (a join condition on Idea.id) with everything a card shows:
-    author's name, excerpt, thumbnail, answer state, ``total``, counted offline votes."""
+    """Ideas with everything a card shows: author's name, excerpt, thumbnail, answer state,
+    ``total``, counted offline votes. ``joined(statement)`` says which ideas (a join to the
+    page's ids, or a condition on given ids); ``ordering``, if given, orders them."""
     # Authors and images come as columns, not objects: a User would bring its roles along.
     author_name = case((User.deleted_at.is_(None), User.pseudonym), else_=None)
     statement = select(

@@ -12,6 +12,7 @@ Exactness comes from the database, never from a check-then-insert in Python:
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from itertools import islice
 
 from flask_babel import get_timezone
 from sqlalchemy import (
@@ -518,7 +519,7 @@ class VotingPanel:
     voter: bool  # show the buttons
     state: BallotState | None = None
     voted: frozenset[int] = frozenset()
-    also: tuple = ()  # voting_panel's further facts
+    also: tuple = ()  # voting_panel's further facts: a tuple of values per function
 
     @property
     def budget(self) -> str:
@@ -528,7 +529,7 @@ class VotingPanel:
 @cache
 def _panel_statement(one_idea: bool, also: tuple = ()):
     """The query of ``voting_panel``, built once (with or without an idea, per set of
-    further facts) and bound."""
+    further facts) and bound; and the number of columns of each further fact."""
     v = _VALUES
     used = (
         select(Ballot.used)
@@ -543,18 +544,20 @@ def _panel_statement(one_idea: bool, also: tuple = ()):
         )
         .exists()
     )
-    further = [column for columns in also for column in columns(v["challenge_id"], v["user_id"])]
+    facts = [columns(v["challenge_id"], v["user_id"]) for columns in also]
+    further = [column for columns in facts for column in columns]
     # The ideas voted for as rows of the same query: one row per vote (one row of NULL
     # without any), each carrying the ballot, the jury seat and the further facts.
     voted_on = and_(Vote.challenge_id == v["challenge_id"], Vote.user_id == v["user_id"])
     if one_idea:
         voted_on = and_(voted_on, Vote.idea_id == v["idea_id"])
     one = select(literal(1).label("one")).subquery()
-    return (
+    statement = (
         select(Vote.idea_id, func.coalesce(used, 0), juror, *further)
         .select_from(one)
         .outerjoin(Vote, voted_on)
     )
+    return statement, tuple(len(columns) for columns in facts)
 
 
 def voting_panel(user, challenge: Challenge, idea_id: int | None = None, also=()) -> VotingPanel:
@@ -563,8 +566,8 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None, also=()
     ``idea_id`` limits the voted ideas to one (the idea page); otherwise all of the challenge.
     ``also``: functions ``(challenge_id, user_id) -> [columns]`` of further facts about a
     citizen that the page needs (results mail, following), fetched in the same query
-    whether voting runs or not; their values, in order, are ``panel.also`` (empty for
-    anybody but a citizen).
+    whether voting runs or not; ``panel.also`` holds a tuple of their values for each
+    function, in order (empty for anybody but a citizen).
     """
     is_open = challenge.voting_open()
     if not getattr(user, "is_authenticated", False):
@@ -572,18 +575,20 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None, also=()
     # Unverified citizens see the button too: posting explains that they must confirm first.
     if "citizen" not in user.roles or not (is_open or also):
         return VotingPanel(open=is_open, anonymous=False, juror=False, voter=False)
+    statement, sizes = _panel_statement(idea_id is not None, tuple(also))
     rows = db.session.execute(
-        _panel_statement(idea_id is not None, tuple(also)),
-        {"v_challenge_id": challenge.id, "v_user_id": user.id, "v_idea_id": idea_id},
+        statement, {"v_challenge_id": challenge.id, "v_user_id": user.id, "v_idea_id": idea_id}
     ).all()
     _idea, used, is_juror_here, *further = rows[0]
+    values = iter(further)
+    facts = tuple(tuple(islice(values, size)) for size in sizes)
     if not is_open or is_juror_here:
         return VotingPanel(
             open=is_open,
             anonymous=False,
             juror=is_open and bool(is_juror_here),
             voter=False,
-            also=tuple(further),
+            also=facts,
         )
     return VotingPanel(
         open=True,
@@ -592,7 +597,7 @@ def voting_panel(user, challenge: Challenge, idea_id: int | None = None, also=()
         voter=True,
         state=BallotState(used, challenge.vote_budget),
         voted=frozenset(row[0] for row in rows if row[0] is not None),
-        also=tuple(further),
+        also=facts,
     )
 
 
